@@ -1,0 +1,384 @@
+//! Procedures: the participation processes of the portal, and their areas.
+
+use std::{collections::HashSet, fmt, str::FromStr};
+
+use chrono::NaiveDate;
+use geo::{MultiPolygon, Point};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    OrganisationId, ProcedureId, Problems, geometry,
+    organisation::{MAX_NAME_CHARS, UnknownValue, check_text, parse_vocabulary},
+    problem::field,
+};
+
+/// The formats of participation the portal knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcedureKind {
+    Dialog,
+    Survey,
+    Event,
+    /// Comments on a draft law, regulation or bylaw.
+    FormalProcedure,
+    /// Bauleitplanung: land-use and development plans.
+    LandUsePlan,
+    /// A defect reporter ("Mängelmelder"): citizens report places of concern.
+    Reporting,
+}
+
+impl ProcedureKind {
+    pub const ALL: [Self; 6] = [
+        Self::Dialog,
+        Self::Survey,
+        Self::Event,
+        Self::FormalProcedure,
+        Self::LandUsePlan,
+        Self::Reporting,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dialog => "dialog",
+            Self::Survey => "survey",
+            Self::Event => "event",
+            Self::FormalProcedure => "formal_procedure",
+            Self::LandUsePlan => "land_use_plan",
+            Self::Reporting => "reporting",
+        }
+    }
+}
+
+impl FromStr for ProcedureKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_vocabulary("procedure kind", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl fmt::Display for ProcedureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a procedure stands in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcedureStatus {
+    Upcoming,
+    Running,
+    Closed,
+}
+
+impl ProcedureStatus {
+    pub const ALL: [Self; 3] = [Self::Upcoming, Self::Running, Self::Closed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Upcoming => "upcoming",
+            Self::Running => "running",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl FromStr for ProcedureStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_vocabulary("procedure status", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl fmt::Display for ProcedureStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a procedure takes place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Area {
+    /// An area (a Polygon is kept as a MultiPolygon of one part).
+    Polygons(MultiPolygon<f64>),
+    /// A single place, e.g. an event's venue.
+    Point(Point<f64>),
+}
+
+/// A category of reports in a defect reporter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// A stable code (`road_damage`), unique within its procedure.
+    pub code: String,
+    /// The label citizens see (`Straßenschäden`).
+    pub label: String,
+}
+
+/// A participation procedure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Procedure {
+    pub id: ProcedureId,
+    pub organisation: OrganisationId,
+    /// The organisation's own id of the procedure, unique within it.
+    pub external_id: String,
+    pub title: String,
+    pub summary: String,
+    pub kind: ProcedureKind,
+    pub start: NaiveDate,
+    /// `None`: open-ended.
+    pub end: Option<NaiveDate>,
+    /// A status set by hand wins over the one derived from the dates.
+    pub status_override: Option<ProcedureStatus>,
+    /// The procedure's page on the portal.
+    pub url: String,
+    /// `None` for statewide procedures such as a draft law.
+    pub area: Option<Area>,
+    /// The report categories; only defect reporters have them.
+    pub categories: Vec<Category>,
+}
+
+impl Procedure {
+    /// The status on `today`: the one set by hand, else derived from the dates
+    /// (upcoming before `start`, closed after `end`, running in between).
+    pub fn status(&self, today: NaiveDate) -> ProcedureStatus {
+        if let Some(status) = self.status_override {
+            return status;
+        }
+        if today < self.start {
+            ProcedureStatus::Upcoming
+        } else if self.end.is_some_and(|end| today > end) {
+            ProcedureStatus::Closed
+        } else {
+            ProcedureStatus::Running
+        }
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+}
+
+/// The raw values of a procedure, as a file or a request brings them.
+#[derive(Debug, Clone, Default)]
+pub struct ProcedureDraft {
+    pub organisation: Option<OrganisationId>,
+    pub external_id: String,
+    pub title: String,
+    pub summary: String,
+    pub kind: String,
+    pub start: String,
+    pub end: Option<String>,
+    pub status: Option<String>,
+    pub url: String,
+    pub area: Option<Area>,
+    pub categories: Vec<(String, String)>,
+}
+
+/// The longest summary accepted.
+pub const MAX_SUMMARY_CHARS: usize = 4000;
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date as YYYY-MM-DD, not {s:?}"))
+}
+
+/// An identifier chosen by people: 1 to 100 of `A-Z a-z 0-9 . _ : -`.
+pub(crate) fn check_identifier(problems: &mut Problems, pointer: &str, id: &str) {
+    let ok = !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if !ok {
+        problems.push(
+            pointer,
+            format!("must be 1 to 100 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-', not {id:?}"),
+        );
+    }
+}
+
+impl ProcedureDraft {
+    /// Validates every field, returning all problems found.
+    pub fn validate(self, id: ProcedureId) -> Result<Procedure, Problems> {
+        let mut problems = Problems::default();
+        if self.organisation.is_none() {
+            problems.push("/organisation", "the organisation is unknown");
+        }
+        check_identifier(&mut problems, "/external_id", &self.external_id);
+        check_text(&mut problems, "/title", &self.title, MAX_NAME_CHARS);
+        if self.summary.chars().count() > MAX_SUMMARY_CHARS {
+            problems.push(
+                "/summary",
+                format!("is longer than {MAX_SUMMARY_CHARS} characters"),
+            );
+        }
+        let kind = field(&mut problems, "/kind", self.kind.parse::<ProcedureKind>());
+        let start = field(&mut problems, "/start", parse_date(&self.start));
+        let end = match self.end.as_deref() {
+            Some(end) => field(&mut problems, "/end", parse_date(end)).map(Some),
+            None => Some(None),
+        };
+        if let (Some(start), Some(Some(end))) = (start, end) {
+            if end < start {
+                problems.push("/end", format!("ends ({end}) before it starts ({start})"));
+            }
+        }
+        let status_override = match self.status.as_deref() {
+            Some(s) => field(&mut problems, "/status", s.parse::<ProcedureStatus>()).map(Some),
+            None => Some(None),
+        };
+        if !(self.url.starts_with("https://") || self.url.starts_with("http://"))
+            || self.url.len() > 2000
+            || self.url.chars().any(char::is_whitespace)
+        {
+            problems.push(
+                "/url",
+                format!("must be an http(s) URL of at most 2000 characters, not {:?}", self.url),
+            );
+        }
+        let area = match self.area {
+            Some(Area::Polygons(polygons)) => problems
+                .take("", geometry::check_area(polygons, "/geometry"))
+                .map(|p| Some(Area::Polygons(p))),
+            Some(Area::Point(point)) => problems
+                .take("", geometry::check_point(point, "/geometry"))
+                .map(|p| Some(Area::Point(p))),
+            None => Some(None),
+        };
+        let mut codes = HashSet::new();
+        for (i, (code, label)) in self.categories.iter().enumerate() {
+            let ok = !code.is_empty()
+                && code.len() <= 50
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !ok {
+                problems.push(
+                    format!("/categories/{i}/code"),
+                    format!("must be 1 to 50 characters of a-z, 0-9 and '_', not {code:?}"),
+                );
+            } else if !codes.insert(code.as_str()) {
+                problems.push(
+                    format!("/categories/{i}/code"),
+                    format!("category {code:?} is listed twice"),
+                );
+            }
+            check_text(&mut problems, &format!("/categories/{i}/label"), label, 100);
+        }
+        if kind == Some(ProcedureKind::Reporting) {
+            if self.categories.is_empty() {
+                problems.push("/categories", "a reporting procedure needs at least one category");
+            }
+            if !matches!(area, Some(Some(Area::Polygons(_))) | None) {
+                problems.push(
+                    "/geometry",
+                    "a reporting procedure needs an area (Polygon or MultiPolygon) to report in",
+                );
+            }
+        } else if kind.is_some() && !self.categories.is_empty() {
+            problems.push("/categories", "only reporting procedures have report categories");
+        }
+        match (self.organisation, kind, start, end, status_override, area) {
+            (Some(organisation), Some(kind), Some(start), Some(end), Some(status_override), Some(area))
+                if problems.is_empty() =>
+            {
+                Ok(Procedure {
+                    id,
+                    organisation,
+                    external_id: self.external_id,
+                    title: self.title.trim().to_owned(),
+                    summary: self.summary,
+                    kind,
+                    start,
+                    end,
+                    status_override,
+                    url: self.url,
+                    area,
+                    categories: self
+                        .categories
+                        .into_iter()
+                        .map(|(code, label)| Category { code, label })
+                        .collect(),
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::polygon;
+
+    use super::*;
+
+    fn draft() -> ProcedureDraft {
+        ProcedureDraft {
+            organisation: Some(OrganisationId(1)),
+            external_id: "maengelmelder".into(),
+            title: "Mängelmelder Siegen".into(),
+            summary: "Melden Sie Schäden.".into(),
+            kind: "reporting".into(),
+            start: "2026-01-01".into(),
+            end: Some("2028-12-31".into()),
+            status: None,
+            url: "https://beteiligung.nrw.de/portal/siegen".into(),
+            area: Some(Area::Polygons(MultiPolygon(vec![polygon![
+                (x: 8.0, y: 50.86), (x: 8.05, y: 50.86), (x: 8.05, y: 50.89), (x: 8.0, y: 50.89)
+            ]]))),
+            categories: vec![("road_damage".into(), "Straßenschäden".into())],
+        }
+    }
+
+    #[test]
+    fn status_follows_the_dates_unless_set() {
+        let mut p = draft().validate(ProcedureId(1)).unwrap();
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(p.status(day("2025-12-31")), ProcedureStatus::Upcoming);
+        assert_eq!(p.status(day("2026-01-01")), ProcedureStatus::Running);
+        assert_eq!(p.status(day("2028-12-31")), ProcedureStatus::Running);
+        assert_eq!(p.status(day("2029-01-01")), ProcedureStatus::Closed);
+        p.end = None;
+        assert_eq!(p.status(day("2099-01-01")), ProcedureStatus::Running);
+        p.status_override = Some(ProcedureStatus::Closed);
+        assert_eq!(p.status(day("2027-01-01")), ProcedureStatus::Closed);
+    }
+
+    #[test]
+    fn every_problem_of_a_procedure_is_reported() {
+        let cases: Vec<(fn(&mut ProcedureDraft), &str, &str)> = vec![
+            (|d| d.organisation = None, "/organisation", "organisation is unknown"),
+            (|d| d.external_id = "a b".into(), "/external_id", "must be 1 to 100 characters"),
+            (|d| d.title = "".into(), "/title", "must not be empty"),
+            (|d| d.title = "x".repeat(301), "/title", "301 characters long"),
+            (|d| d.kind = "hearing".into(), "/kind", "unknown procedure kind \"hearing\""),
+            (|d| d.start = "1.1.2026".into(), "/start", "expected a date as YYYY-MM-DD"),
+            (|d| d.end = Some("2025-01-01".into()), "/end", "ends (2025-01-01) before it starts (2026-01-01)"),
+            (|d| d.status = Some("open".into()), "/status", "unknown procedure status \"open\""),
+            (|d| d.url = "javascript:alert(1)".into(), "/url", "must be an http(s) URL"),
+            (|d| d.categories.clear(), "/categories", "needs at least one category"),
+            (|d| d.categories.push(("road_damage".into(), "Nochmal".into())), "/categories/1/code", "listed twice"),
+            (|d| d.categories[0].0 = "Road Damage".into(), "/categories/0/code", "must be 1 to 50 characters"),
+            (|d| d.area = Some(Area::Point(Point::new(8.0, 50.9))), "/geometry", "needs an area"),
+            (|d| { d.kind = "survey".into(); }, "/categories", "only reporting procedures"),
+        ];
+        for (change, pointer, message) in cases {
+            let mut d = draft();
+            change(&mut d);
+            let problems = d.validate(ProcedureId(1)).unwrap_err();
+            assert_eq!(problems.0.len(), 1, "{pointer}: {problems}");
+            assert_eq!(problems.0[0].pointer, pointer, "{problems}");
+            assert!(problems.0[0].message.contains(message), "{pointer}: {problems}");
+        }
+    }
+
+    #[test]
+    fn all_problems_come_at_once() {
+        let mut d = draft();
+        d.title.clear();
+        d.kind = "x".into();
+        d.start = "x".into();
+        let problems = d.validate(ProcedureId(1)).unwrap_err();
+        assert_eq!(problems.0.len(), 3, "{problems}");
+    }
+}

@@ -1,0 +1,291 @@
+//! Citizens' reports in defect reporters, and the reporter's private contact.
+
+use std::{fmt, str::FromStr};
+
+use chrono::{DateTime, Utc};
+use geo::Point;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    ProcedureId, Problems, ReportId, geometry,
+    organisation::{UnknownValue, check_text, parse_vocabulary},
+    problem::field,
+};
+
+/// Where a report stands in moderation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Received, not yet moderated: not public.
+    Submitted,
+    Published,
+    InProgress,
+    Resolved,
+    /// Not public.
+    Rejected,
+}
+
+impl ReportStatus {
+    pub const ALL: [Self; 5] = [
+        Self::Submitted,
+        Self::Published,
+        Self::InProgress,
+        Self::Resolved,
+        Self::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Published => "published",
+            Self::InProgress => "in_progress",
+            Self::Resolved => "resolved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Whether a report in this status may be shown to the public.
+    pub fn is_public(self) -> bool {
+        matches!(self, Self::Published | Self::InProgress | Self::Resolved)
+    }
+}
+
+impl FromStr for ReportStatus {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_vocabulary("report status", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl fmt::Display for ReportStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The reporter's contact. Private: it is stored, never shown. Its `Debug`
+/// is redacted so that it cannot reach a log by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Contact {
+    email: String,
+}
+
+impl Contact {
+    /// A plausible e-mail address: one '@' with text on both sides, a dot in
+    /// the domain, no white space, at most 254 characters (RFC 5321).
+    pub fn parse(email: &str) -> Result<Self, String> {
+        let email = email.trim();
+        let plausible = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && email
+                .split_once('@')
+                .is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !domain.contains('@')
+                        && !domain.starts_with('.') && !domain.ends_with('.')
+                });
+        if plausible {
+            Ok(Self {
+                email: email.to_owned(),
+            })
+        } else {
+            Err("is not a plausible e-mail address".to_owned())
+        }
+    }
+
+    /// The address, for the store and for moderators only.
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+}
+
+impl fmt::Debug for Contact {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Contact(<redacted>)")
+    }
+}
+
+/// A citizen's report of a place of concern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub id: ReportId,
+    pub procedure: ProcedureId,
+    /// A code of the procedure's categories.
+    pub category: String,
+    pub description: String,
+    pub status: ReportStatus,
+    pub location: Point<f64>,
+    pub created: DateTime<Utc>,
+    pub contact: Option<Contact>,
+}
+
+/// The raw values of a report. Whether the category belongs to the procedure
+/// and the place lies in its area is checked against the procedure by
+/// [`ReportDraft::validate`].
+#[derive(Debug, Clone)]
+pub struct ReportDraft {
+    pub category: String,
+    pub description: String,
+    pub status: Option<String>,
+    pub location: Point<f64>,
+    pub created: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+/// The longest description accepted.
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+
+impl ReportDraft {
+    /// Validates the report against the procedure it is filed in. `now` is the
+    /// creation time when the draft brings none.
+    pub fn validate(
+        self,
+        id: ReportId,
+        procedure: &crate::Procedure,
+        now: DateTime<Utc>,
+    ) -> Result<Report, Problems> {
+        use geo::Intersects;
+        let mut problems = Problems::default();
+        if procedure.kind != crate::ProcedureKind::Reporting {
+            problems.push(
+                "",
+                format!(
+                    "procedure {:?} is a {}, not a reporting procedure",
+                    procedure.external_id, procedure.kind
+                ),
+            );
+        } else if procedure.category(&self.category).is_none() {
+            problems.push(
+                "/category",
+                format!(
+                    "unknown category {:?}; procedure {:?} has: {}",
+                    self.category,
+                    procedure.external_id,
+                    procedure
+                        .categories
+                        .iter()
+                        .map(|c| c.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        check_text(&mut problems, "/description", &self.description, MAX_DESCRIPTION_CHARS);
+        let status = match self.status.as_deref() {
+            Some(s) => field(&mut problems, "/status", s.parse::<ReportStatus>()),
+            None => Some(ReportStatus::Submitted),
+        };
+        let created = match self.created.as_deref() {
+            Some(s) => field(
+                &mut problems,
+                "/created",
+                DateTime::parse_from_rfc3339(s)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|_| format!("expected an RFC 3339 time, not {s:?}")),
+            ),
+            None => Some(now),
+        };
+        let contact = match self.contact_email.as_deref() {
+            Some(email) => field(&mut problems, "/contact_email", Contact::parse(email)).map(Some),
+            None => Some(None),
+        };
+        let location = problems.take("", geometry::check_point(self.location, "/geometry"));
+        if let (Some(location), Some(crate::Area::Polygons(area))) = (location, &procedure.area) {
+            if !area.intersects(&location) {
+                problems.push(
+                    "/geometry",
+                    format!(
+                        "the point ({}, {}) lies outside the area of procedure {:?}",
+                        location.x(),
+                        location.y(),
+                        procedure.external_id
+                    ),
+                );
+            }
+        }
+        match (status, created, contact, location) {
+            (Some(status), Some(created), Some(contact), Some(location)) if problems.is_empty() => {
+                Ok(Report {
+                    id,
+                    procedure: procedure.id,
+                    category: self.category,
+                    description: self.description,
+                    status,
+                    location,
+                    created,
+                    contact,
+                })
+            }
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{MultiPolygon, polygon};
+
+    use super::*;
+    use crate::{Area, Category, OrganisationId, Procedure, ProcedureKind};
+
+    fn procedure() -> Procedure {
+        Procedure {
+            id: ProcedureId(4),
+            organisation: OrganisationId(1),
+            external_id: "maengelmelder".into(),
+            title: "Mängelmelder".into(),
+            summary: String::new(),
+            kind: ProcedureKind::Reporting,
+            start: chrono::NaiveDate::MIN,
+            end: None,
+            status_override: None,
+            url: "https://example.org".into(),
+            area: Some(Area::Polygons(MultiPolygon(vec![polygon![
+                (x: 8.0, y: 50.86), (x: 8.05, y: 50.86), (x: 8.05, y: 50.89), (x: 8.0, y: 50.89)
+            ]]))),
+            categories: vec![Category {
+                code: "litter".into(),
+                label: "Müll".into(),
+            }],
+        }
+    }
+
+    fn draft() -> ReportDraft {
+        ReportDraft {
+            category: "litter".into(),
+            description: "Wilder Müll am Weg".into(),
+            status: None,
+            location: Point::new(8.02, 50.87),
+            created: None,
+            contact_email: Some("melder@example.org".into()),
+        }
+    }
+
+    #[test]
+    fn a_report_inside_the_area_validates() {
+        let report = draft().validate(ReportId(1), &procedure(), Utc::now()).unwrap();
+        assert_eq!(report.status, ReportStatus::Submitted);
+        assert_eq!(format!("{:?}", report.contact), "Some(Contact(<redacted>))");
+    }
+
+    #[test]
+    fn every_problem_of_a_report_is_reported() {
+        let cases: Vec<(fn(&mut ReportDraft), &str, &str)> = vec![
+            (|d| d.category = "graffiti".into(), "/category", "unknown category \"graffiti\"; procedure \"maengelmelder\" has: litter"),
+            (|d| d.description = " ".into(), "/description", "must not be empty"),
+            (|d| d.description = "x".repeat(4001), "/description", "4001 characters long"),
+            (|d| d.status = Some("done".into()), "/status", "unknown report status \"done\""),
+            (|d| d.created = Some("gestern".into()), "/created", "expected an RFC 3339 time"),
+            (|d| d.contact_email = Some("no-at-sign".into()), "/contact_email", "not a plausible e-mail"),
+            (|d| d.location = Point::new(9.0, 50.87), "/geometry", "lies outside the area of procedure \"maengelmelder\""),
+            (|d| d.location = Point::new(f64::NAN, 50.87), "/geometry", "must be finite"),
+        ];
+        for (change, pointer, message) in cases {
+            let mut d = draft();
+            change(&mut d);
+            let problems = d.validate(ReportId(1), &procedure(), Utc::now()).unwrap_err();
+            assert_eq!(problems.0.len(), 1, "{pointer}: {problems}");
+            assert_eq!(problems.0[0].pointer, pointer, "{problems}");
+            assert!(problems.0[0].message.contains(message), "{pointer}: {problems}");
+        }
+    }
+}
