@@ -20,6 +20,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct IndexedOrganisation {
     pub id: OrganisationId,
+    pub key: Arc<str>,
     pub name: Arc<str>,
     /// The parent, its parent, and so on up to the state.
     pub ancestors: Vec<OrganisationId>,
@@ -134,6 +135,7 @@ impl Index {
                 }
                 let indexed = IndexedOrganisation {
                     id: o.id,
+                    key: o.key.as_str().into(),
                     name: o.name.as_str().into(),
                     ancestors,
                     seat: o.seat.map(mercator::project_point),
@@ -214,6 +216,14 @@ impl Index {
 
     pub fn organisation(&self, id: OrganisationId) -> Option<&IndexedOrganisation> {
         self.organisations.get(&id)
+    }
+
+    /// Resolves an organisation given by its key (`stadt-koeln`) or its id.
+    pub fn organisation_by_key_or_id(&self, given: &str) -> Option<OrganisationId> {
+        match given.parse::<i64>() {
+            Ok(id) => self.organisations.contains_key(&OrganisationId(id)).then_some(OrganisationId(id)),
+            Err(_) => self.organisations.values().find(|o| &*o.key == given).map(|o| o.id),
+        }
     }
 
     pub fn procedure(&self, id: ProcedureId) -> Option<&IndexedProcedure> {

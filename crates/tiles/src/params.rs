@@ -1,0 +1,82 @@
+//! The filter query parameters of tiles and TileJSON:
+//! `status`, `kind`, `organisation`, `procedure`, `category`, each a
+//! comma-separated list. Unknown parameters and values are rejected with the
+//! parameter's name, because a silently ignored filter shows a portal the
+//! wrong map.
+
+use partimap_index::{Filter, Index};
+use partimap_model::{ProcedureId, ProcedureKind, ProcedureStatus};
+
+use crate::problem::HttpError;
+
+/// The parameters understood, in the order they are written back to URLs.
+pub const NAMES: [&str; 5] = ["status", "kind", "organisation", "procedure", "category"];
+
+/// Parses the query string into a filter, checking every value against the
+/// index (organisations and procedures must exist).
+pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
+    let mut filter = Filter::default();
+    let Some(query) = query.filter(|q| !q.is_empty()) else {
+        return Ok(filter);
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let name = NAMES.iter().copied().find(|n| *n == name).ok_or_else(|| {
+            HttpError::bad_request(format!(
+                "unknown query parameter {name:?}; expected one of: {}",
+                NAMES.join(", ")
+            ))
+        })?;
+        if seen.contains(&name) {
+            return Err(HttpError::bad_request(format!(
+                "query parameter {name:?} is given twice; separate several values with commas"
+            )));
+        }
+        seen.push(name);
+        let values: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+        if values.is_empty() {
+            return Err(HttpError::bad_request(format!("query parameter {name:?} is empty")));
+        }
+        let bad = |e: &dyn std::fmt::Display| HttpError::bad_request(format!("query parameter {name:?}: {e}"));
+        match name {
+            "status" => {
+                filter.statuses = values
+                    .iter()
+                    .map(|v| v.parse::<ProcedureStatus>().map_err(|e| bad(&e)))
+                    .collect::<Result<_, _>>()?;
+            }
+            "kind" => {
+                filter.kinds = values
+                    .iter()
+                    .map(|v| v.parse::<ProcedureKind>().map_err(|e| bad(&e)))
+                    .collect::<Result<_, _>>()?;
+            }
+            "organisation" => {
+                filter.organisations = values
+                    .iter()
+                    .map(|v| {
+                        index
+                            .organisation_by_key_or_id(v)
+                            .ok_or_else(|| bad(&format!("unknown organisation {v:?} (give its key or id)")))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "procedure" => {
+                filter.procedures = values
+                    .iter()
+                    .map(|v| {
+                        v.parse::<i64>()
+                            .ok()
+                            .map(ProcedureId)
+                            .filter(|id| index.procedure(*id).is_some())
+                            .ok_or_else(|| bad(&format!("unknown procedure {v:?} (give its numeric id)")))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            _ => {
+                filter.categories = values.iter().map(|v| (*v).to_owned()).collect();
+            }
+        }
+    }
+    Ok(filter)
+}
