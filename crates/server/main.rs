@@ -1,1 +1,40 @@
-fn main(){}
+//! `partimap`: the binary. It parses the command line, loads the
+//! configuration, wires the library crates together and runs them.
+//!
+//! - `config`: typed configuration from file, environment and flags.
+//! - `serve`: `partimap serve` — open the store, load the sample data into a
+//!   new one, build the index, serve tiles and pages until SIGTERM.
+//! - `ops`: `/healthz` and `/readyz`.
+
+mod config;
+mod ops;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Vector tiles, imports and participation APIs for a state-wide
+/// citizen-participation map.
+#[derive(Debug, Parser)]
+#[command(name = "partimap", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the map: tiles, TileJSON, style and the overview page.
+    Serve(config::ServeArgs),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            let config = config::Config::load(args)?;
+            config::init_logging(config.log_format);
+            serve::run(config).await
+        }
+    }
+}

@@ -1,5 +1,8 @@
 //! Makes MapLibre GL JS available to `include_bytes!`.
-#![allow(clippy::expect_used, reason = "a build script reports failure by panicking")]
+#![allow(
+    clippy::expect_used,
+    reason = "a build script reports failure by panicking"
+)]
 //!
 //! partimap serves MapLibre itself (no CDN: portals must not send their
 //! visitors' requests to third parties). The files come from the npm package
@@ -21,8 +24,13 @@ fn main() {
             .status();
         match status {
             Ok(s) if s.success() => {}
-            Ok(s) => panic!("`npm ci` in {} failed ({s}); MapLibre GL JS is needed", web.display()),
-            Err(e) => panic!("could not run npm to install MapLibre GL JS (is Node.js installed?): {e}"),
+            Ok(s) => panic!(
+                "`npm ci` in {} failed ({s}); MapLibre GL JS is needed",
+                web.display()
+            ),
+            Err(e) => {
+                panic!("could not run npm to install MapLibre GL JS (is Node.js installed?): {e}")
+            }
         }
     }
     println!("cargo:rustc-env=PARTIMAP_MAPLIBRE_DIST={}", dist.display());

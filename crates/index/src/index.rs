@@ -121,7 +121,11 @@ fn aabb(e: &Envelope) -> AABB<[f64; 2]> {
 impl Index {
     /// Builds the index from the store's contents. Reports that are not
     /// public, and reports of unknown procedures, are left out.
-    pub fn build(organisations: &[Organisation], procedures: &[Procedure], reports: &[Report]) -> Self {
+    pub fn build(
+        organisations: &[Organisation],
+        procedures: &[Procedure],
+        reports: &[Report],
+    ) -> Self {
         let parents: HashMap<_, _> = organisations.iter().map(|o| (o.id, o.parent)).collect();
         let organisations: HashMap<_, _> = organisations
             .iter()
@@ -151,7 +155,10 @@ impl Index {
         for procedure in procedures {
             match index.index_procedure(procedure) {
                 Some(p) => {
-                    entries.push(ProcedureEntry::new(Rectangle::from_aabb(aabb(&p.envelope)), p.id));
+                    entries.push(ProcedureEntry::new(
+                        Rectangle::from_aabb(aabb(&p.envelope)),
+                        p.id,
+                    ));
                     index.procedures.insert(p.id, p);
                 }
                 None => index.unplaced += 1,
@@ -187,16 +194,28 @@ impl Index {
     fn index_procedure(&self, p: &Procedure) -> Option<IndexedProcedure> {
         let organisation = self.organisations.get(&p.organisation)?;
         let (shape, placement) = match &p.area {
-            Some(Area::Polygons(mp)) => (Shape::Polygons(mercator::project_polygons(mp)), Placement::Area),
-            Some(Area::Point(point)) => (Shape::Point(mercator::project_point(*point)), Placement::Point),
+            Some(Area::Polygons(mp)) => (
+                Shape::Polygons(mercator::project_polygons(mp)),
+                Placement::Area,
+            ),
+            Some(Area::Point(point)) => (
+                Shape::Point(mercator::project_point(*point)),
+                Placement::Point,
+            ),
             None => (Shape::Point(organisation.seat?), Placement::Seat),
         };
         let envelope = match &shape {
             Shape::Polygons(mp) => {
                 let rect = mp.bounding_rect()?;
-                Envelope { min: rect.min(), max: rect.max() }
+                Envelope {
+                    min: rect.min(),
+                    max: rect.max(),
+                }
             }
-            Shape::Point(point) => Envelope { min: point.0, max: point.0 },
+            Shape::Point(point) => Envelope {
+                min: point.0,
+                max: point.0,
+            },
         };
         Some(IndexedProcedure {
             id: p.id,
@@ -221,8 +240,15 @@ impl Index {
     /// Resolves an organisation given by its key (`stadt-koeln`) or its id.
     pub fn organisation_by_key_or_id(&self, given: &str) -> Option<OrganisationId> {
         match given.parse::<i64>() {
-            Ok(id) => self.organisations.contains_key(&OrganisationId(id)).then_some(OrganisationId(id)),
-            Err(_) => self.organisations.values().find(|o| &*o.key == given).map(|o| o.id),
+            Ok(id) => self
+                .organisations
+                .contains_key(&OrganisationId(id))
+                .then_some(OrganisationId(id)),
+            Err(_) => self
+                .organisations
+                .values()
+                .find(|o| &*o.key == given)
+                .map(|o| o.id),
         }
     }
 
@@ -281,7 +307,8 @@ impl Index {
             .locate_in_envelope(&aabb(envelope))
             .map(|entry| &entry.data)
             .filter(move |r| {
-                (filter.categories.is_empty() || filter.categories.iter().any(|c| **c == *r.category))
+                (filter.categories.is_empty()
+                    || filter.categories.iter().any(|c| **c == *r.category))
                     && self
                         .procedures
                         .get(&r.procedure)
@@ -296,8 +323,14 @@ impl Index {
             .filter(|p| self.admits(p, filter, today))
             .map(|p| p.envelope)
             .reduce(|a, b| Envelope {
-                min: Coord { x: a.min.x.min(b.min.x), y: a.min.y.min(b.min.y) },
-                max: Coord { x: a.max.x.max(b.max.x), y: a.max.y.max(b.max.y) },
+                min: Coord {
+                    x: a.min.x.min(b.min.x),
+                    y: a.min.y.min(b.min.y),
+                },
+                max: Coord {
+                    x: a.max.x.max(b.max.x),
+                    y: a.max.y.max(b.max.y),
+                },
             })
     }
 }

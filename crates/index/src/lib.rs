@@ -18,4 +18,4 @@ pub mod mercator;
 
 pub use filter::Filter;
 pub use index::{Index, IndexedOrganisation, IndexedProcedure, IndexedReport, Placement, Shape};
-pub use mercator::{Envelope, TileCoord, TileCoordError, MAX_ZOOM};
+pub use mercator::{Envelope, MAX_ZOOM, TileCoord, TileCoordError};

@@ -51,8 +51,14 @@ impl Envelope {
     /// The envelope grown by `margin` metres on every side.
     pub fn grow(self, margin: f64) -> Self {
         Self {
-            min: Coord { x: self.min.x - margin, y: self.min.y - margin },
-            max: Coord { x: self.max.x + margin, y: self.max.y + margin },
+            min: Coord {
+                x: self.min.x - margin,
+                y: self.min.y - margin,
+            },
+            max: Coord {
+                x: self.max.x + margin,
+                y: self.max.y + margin,
+            },
         }
     }
 
@@ -126,8 +132,14 @@ impl TileCoord {
         let min_x = -HALF_WORLD + f64::from(self.x) * size;
         let max_y = HALF_WORLD - f64::from(self.y) * size;
         Envelope {
-            min: Coord { x: min_x, y: max_y - size },
-            max: Coord { x: min_x + size, y: max_y },
+            min: Coord {
+                x: min_x,
+                y: max_y - size,
+            },
+            max: Coord {
+                x: min_x + size,
+                y: max_y,
+            },
         }
     }
 }
@@ -146,7 +158,10 @@ mod tests {
     fn projection_matches_known_values() {
         // Cologne Cathedral; the expected values are PROJ's
         // (`gdaltransform -s_srs OGC:CRS84 -t_srs EPSG:3857`).
-        let c = project(Coord { x: 6.958_1, y: 50.941_3 });
+        let c = project(Coord {
+            x: 6.958_1,
+            y: 50.941_3,
+        });
         assert!((c.x - 774_572.148_888_677).abs() < 1e-6, "{c:?}");
         assert!((c.y - 6_610_916.933_342_89).abs() < 1e-6, "{c:?}");
         let back = unproject(c);
@@ -159,8 +174,15 @@ mod tests {
         assert!((root.min.x + HALF_WORLD).abs() < 1e-6 && (root.max.y - HALF_WORLD).abs() < 1e-6);
         // Zoom 14 tile of Siegen's centre.
         let t = TileCoord::new(14, 8557, 5494).unwrap();
-        let siegen = project(Coord { x: 8.0243, y: 50.8748 });
-        assert!(t.envelope().contains(siegen), "{:?} {siegen:?}", t.envelope());
+        let siegen = project(Coord {
+            x: 8.0243,
+            y: 50.8748,
+        });
+        assert!(
+            t.envelope().contains(siegen),
+            "{:?} {siegen:?}",
+            t.envelope()
+        );
     }
 
     #[test]

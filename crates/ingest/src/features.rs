@@ -69,13 +69,25 @@ fn check_rings(rings: &PolygonType, pointer: &str, problems: &mut Problems) {
     for (r, ring) in rings.iter().enumerate() {
         let at = format!("{pointer}/{r}");
         if let Some((i, _)) = ring.iter().enumerate().find(|(_, p)| p.len() < 2) {
-            problems.push(format!("{at}/{i}"), "a position needs two numbers (longitude, latitude)");
+            problems.push(
+                format!("{at}/{i}"),
+                "a position needs two numbers (longitude, latitude)",
+            );
             continue;
         }
         if ring.len() < 4 {
-            problems.push(at, format!("a ring needs at least 4 positions, this one has {}", ring.len()));
+            problems.push(
+                at,
+                format!(
+                    "a ring needs at least 4 positions, this one has {}",
+                    ring.len()
+                ),
+            );
         } else if ring.first() != ring.last() {
-            problems.push(at, "the ring is not closed: its last position must equal its first");
+            problems.push(
+                at,
+                "the ring is not closed: its last position must equal its first",
+            );
         }
     }
 }
@@ -86,14 +98,19 @@ pub fn area(feature: &Feature, problems: &mut Problems) -> Option<Area> {
     let geometry = feature.geometry.as_ref()?;
     let before = problems.0.len();
     match &geometry.value {
-        GeometryValue::Polygon { coordinates } => check_rings(coordinates, "/geometry/coordinates", problems),
+        GeometryValue::Polygon { coordinates } => {
+            check_rings(coordinates, "/geometry/coordinates", problems)
+        }
         GeometryValue::MultiPolygon { coordinates } => {
             for (i, polygon) in coordinates.iter().enumerate() {
                 check_rings(polygon, &format!("/geometry/coordinates/{i}"), problems);
             }
         }
         GeometryValue::Point { coordinates } if coordinates.len() < 2 => {
-            problems.push("/geometry/coordinates", "a position needs two numbers (longitude, latitude)");
+            problems.push(
+                "/geometry/coordinates",
+                "a position needs two numbers (longitude, latitude)",
+            );
         }
         GeometryValue::Point { .. } => {}
         other => {
@@ -132,11 +149,17 @@ pub fn point(feature: &Feature, required: bool, problems: &mut Problems) -> Opti
             Some(Point::new(coordinates[0], coordinates[1]))
         }
         Some(GeometryValue::Point { .. }) => {
-            problems.push("/geometry/coordinates", "a position needs two numbers (longitude, latitude)");
+            problems.push(
+                "/geometry/coordinates",
+                "a position needs two numbers (longitude, latitude)",
+            );
             None
         }
         Some(other) => {
-            problems.push("/geometry", format!("expected a Point, not a {}", other.type_name()));
+            problems.push(
+                "/geometry",
+                format!("expected a Point, not a {}", other.type_name()),
+            );
             None
         }
     }
@@ -203,20 +226,31 @@ mod tests {
 
     #[test]
     fn open_rings_and_wrong_types_are_named() {
-        let f = feature(r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[7,51],[7.1,51],[7.1,51.1],[7,51.05]]]}}"#);
+        let f = feature(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[7,51],[7.1,51],[7.1,51.1],[7,51.05]]]}}"#,
+        );
         let mut problems = Problems::default();
         assert!(area(&f, &mut problems).is_none());
         assert_eq!(problems.0[0].pointer, "/geometry/coordinates/0");
         assert!(problems.0[0].message.contains("not closed"));
 
-        let f = feature(r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[7,51],[7.1,51]]}}"#);
+        let f = feature(
+            r#"{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[7,51],[7.1,51]]}}"#,
+        );
         let mut problems = Problems::default();
         assert!(area(&f, &mut problems).is_none());
-        assert!(problems.0[0].message.starts_with("a LineString cannot be a procedure's place"));
+        assert!(
+            problems.0[0]
+                .message
+                .starts_with("a LineString cannot be a procedure's place")
+        );
 
         let f = feature(r#"{"type":"Feature","properties":{"title":5},"geometry":null}"#);
         let mut problems = Problems::default();
         assert_eq!(required_string(&properties(&f), "title", &mut problems), "");
-        assert_eq!(problems.0[0].to_string(), "/properties/title: must be a string, not a number");
+        assert_eq!(
+            problems.0[0].to_string(),
+            "/properties/title: must be a string, not a number"
+        );
     }
 }

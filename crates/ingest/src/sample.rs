@@ -6,9 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use geojson::{Feature, GeoJson};
-use partimap_model::{
-    OrganisationDraft, OrganisationId, Procedure, ProcedureDraft, Problems,
-};
+use partimap_model::{OrganisationDraft, OrganisationId, Problems, Procedure, ProcedureDraft};
 use partimap_store::{Store, WriteTx};
 
 use crate::{Error, Rejection, Result, features};
@@ -31,7 +29,9 @@ pub async fn load_if_empty(store: &Store) -> Result<Option<Summary>> {
     if !store.is_empty().await? {
         return Ok(None);
     }
-    load(store, ORGANISATIONS, PROCEDURES, REPORTS).await.map(Some)
+    load(store, ORGANISATIONS, PROCEDURES, REPORTS)
+        .await
+        .map(Some)
 }
 
 fn collection(layer: &'static str, text: &str) -> Result<Vec<Feature>> {
@@ -39,23 +39,39 @@ fn collection(layer: &'static str, text: &str) -> Result<Vec<Feature>> {
         Ok(GeoJson::FeatureCollection(fc)) => Ok(fc.features),
         Ok(other) => Err(Error::NotGeoJson {
             layer,
-            reason: format!("found a {} instead", match other {
-                GeoJson::Feature(_) => "Feature",
-                _ => "Geometry",
-            }),
+            reason: format!(
+                "found a {} instead",
+                match other {
+                    GeoJson::Feature(_) => "Feature",
+                    _ => "Geometry",
+                }
+            ),
         }),
-        Err(e) => Err(Error::NotGeoJson { layer, reason: e.to_string() }),
+        Err(e) => Err(Error::NotGeoJson {
+            layer,
+            reason: e.to_string(),
+        }),
     }
 }
 
 /// Loads organisations, procedures and reports (three FeatureCollections) in
 /// one transaction: all of it, or — when any feature is rejected — nothing.
-pub async fn load(store: &Store, organisations: &str, procedures: &str, reports: &str) -> Result<Summary> {
+pub async fn load(
+    store: &Store,
+    organisations: &str,
+    procedures: &str,
+    reports: &str,
+) -> Result<Summary> {
     let organisations = collection("organisations", organisations)?;
     let procedures = collection("procedures", procedures)?;
     let reports = collection("reports", reports)?;
     let mut tx = store.begin().await?;
-    let mut loader = Loader { tx: &mut tx, rejections: Vec::new(), organisations: HashMap::new(), procedures: HashMap::new() };
+    let mut loader = Loader {
+        tx: &mut tx,
+        rejections: Vec::new(),
+        organisations: HashMap::new(),
+        procedures: HashMap::new(),
+    };
     let summary = Summary {
         organisations: loader.organisations(&organisations).await?,
         procedures: loader.procedures(&procedures).await?,
@@ -78,8 +94,19 @@ struct Loader<'a> {
 }
 
 impl Loader<'_> {
-    fn reject(&mut self, layer: &'static str, index: usize, id: Option<String>, problems: Problems) {
-        self.rejections.push(Rejection { layer, index, id, problems: problems.0 });
+    fn reject(
+        &mut self,
+        layer: &'static str,
+        index: usize,
+        id: Option<String>,
+        problems: Problems,
+    ) {
+        self.rejections.push(Rejection {
+            layer,
+            index,
+            id,
+            problems: problems.0,
+        });
     }
 
     async fn organisation_id(&mut self, key: &str) -> Result<Option<OrganisationId>> {
@@ -106,7 +133,10 @@ impl Loader<'_> {
                 None => None,
             };
             if self.organisation_id(&key).await?.is_some() {
-                problems.push("/properties/key", format!("organisation {key:?} exists already"));
+                problems.push(
+                    "/properties/key",
+                    format!("organisation {key:?} exists already"),
+                );
             }
             let draft = OrganisationDraft {
                 key: key.clone(),
@@ -124,7 +154,12 @@ impl Loader<'_> {
                     self.organisations.insert(key, organisation.id);
                     count += 1;
                 }
-                _ => self.reject("organisations", i, Some(key).filter(|k| !k.is_empty()), problems),
+                _ => self.reject(
+                    "organisations",
+                    i,
+                    Some(key).filter(|k| !k.is_empty()),
+                    problems,
+                ),
             }
         }
         Ok(count)
@@ -138,22 +173,36 @@ impl Loader<'_> {
             let organisation_key = features::required_string(&props, "organisation", &mut problems);
             let organisation = self.organisation_id(&organisation_key).await?;
             if organisation.is_none() && !organisation_key.is_empty() {
-                problems.push("/properties/organisation", format!("unknown organisation {organisation_key:?}"));
+                problems.push(
+                    "/properties/organisation",
+                    format!("unknown organisation {organisation_key:?}"),
+                );
             }
             let external_id = features::required_string(&props, "external_id", &mut problems);
             let key = (organisation_key.clone(), external_id.clone());
             let exists = match organisation {
-                Some(org) => self.procedures.contains_key(&key) || self.tx.procedure_by_external_id(org, &external_id).await?.is_some(),
+                Some(org) => {
+                    self.procedures.contains_key(&key)
+                        || self
+                            .tx
+                            .procedure_by_external_id(org, &external_id)
+                            .await?
+                            .is_some()
+                }
                 None => false,
             };
             if exists {
-                problems.push("/properties/external_id", format!("procedure {external_id:?} of {organisation_key:?} exists already"));
+                problems.push(
+                    "/properties/external_id",
+                    format!("procedure {external_id:?} of {organisation_key:?} exists already"),
+                );
             }
             let draft = ProcedureDraft {
                 organisation,
                 external_id: external_id.clone(),
                 title: features::required_string(&props, "title", &mut problems),
-                summary: features::string_or_none(&props, "summary", &mut problems).unwrap_or_default(),
+                summary: features::string_or_none(&props, "summary", &mut problems)
+                    .unwrap_or_default(),
                 kind: features::required_string(&props, "kind", &mut problems),
                 start: features::required_string(&props, "start", &mut problems),
                 end: features::string_or_none(&props, "end", &mut problems),
@@ -169,7 +218,11 @@ impl Loader<'_> {
                 Ok(p) => Some(p),
                 Err(found) => {
                     for p in found.0 {
-                        let p = if p.pointer.starts_with("/geometry") { p } else { p.within("/properties") };
+                        let p = if p.pointer.starts_with("/geometry") {
+                            p
+                        } else {
+                            p.within("/properties")
+                        };
                         problems.0.push(p);
                     }
                     None
@@ -181,7 +234,12 @@ impl Loader<'_> {
                     self.procedures.insert(key, procedure);
                     count += 1;
                 }
-                _ => self.reject("procedures", i, Some(format!("{organisation_key}/{external_id}")), problems),
+                _ => self.reject(
+                    "procedures",
+                    i,
+                    Some(format!("{organisation_key}/{external_id}")),
+                    problems,
+                ),
             }
         }
         Ok(count)
@@ -195,7 +253,10 @@ impl Loader<'_> {
             let props = features::properties(feature);
             let organisation_key = features::required_string(&props, "organisation", &mut problems);
             let external_id = features::required_string(&props, "procedure", &mut problems);
-            let procedure = match self.procedures.get(&(organisation_key.clone(), external_id.clone())) {
+            let procedure = match self
+                .procedures
+                .get(&(organisation_key.clone(), external_id.clone()))
+            {
                 Some(p) => Some(p.clone()),
                 None => match self.organisation_id(&organisation_key).await? {
                     Some(org) => self.tx.procedure_by_external_id(org, &external_id).await?,
@@ -203,7 +264,12 @@ impl Loader<'_> {
                 },
             };
             if procedure.is_none() && !external_id.is_empty() {
-                problems.push("/properties/procedure", format!("unknown procedure {external_id:?} of organisation {organisation_key:?}"));
+                problems.push(
+                    "/properties/procedure",
+                    format!(
+                        "unknown procedure {external_id:?} of organisation {organisation_key:?}"
+                    ),
+                );
             }
             let draft = features::report_draft(feature, &mut problems);
             let id = self.tx.next_report_id().await?;
@@ -212,7 +278,11 @@ impl Loader<'_> {
                     Ok(r) => Some(r),
                     Err(found) => {
                         for p in found.0 {
-                            let p = if p.pointer.starts_with("/geometry") { p } else { p.within("/properties") };
+                            let p = if p.pointer.starts_with("/geometry") {
+                                p
+                            } else {
+                                p.within("/properties")
+                            };
                             problems.0.push(p);
                         }
                         None
@@ -240,7 +310,9 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::embedded(dir.path())).await.unwrap();
+        let store = Store::open(&DatabaseUrl::embedded(dir.path()))
+            .await
+            .unwrap();
         (dir, store)
     }
 
@@ -273,20 +345,49 @@ mod tests {
         let reports = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","geometry":{"type":"Point","coordinates":[7.05,51.02]},"properties":{"organisation":"land-nrw","procedure":"p9","category":"x","description":"d"}}
         ]}"#;
-        let Err(Error::Rejected(rejections)) = load(&store, organisations, procedures, reports).await else {
+        let Err(Error::Rejected(rejections)) =
+            load(&store, organisations, procedures, reports).await
+        else {
             panic!("expected rejections");
         };
         let found: Vec<_> = rejections
             .iter()
-            .map(|r| (r.layer, r.index, r.problems[0].pointer.as_str(), r.problems[0].message.as_str()))
+            .map(|r| {
+                (
+                    r.layer,
+                    r.index,
+                    r.problems[0].pointer.as_str(),
+                    r.problems[0].message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             found,
             [
-                ("organisations", 1, "/properties/kind", "unknown organisation kind \"city\"; expected one of: state, regional_government, district, municipality, ministry, state_agency"),
-                ("procedures", 0, "/properties/end", "ends (2025-01-01) before it starts (2026-01-01)"),
-                ("procedures", 1, "/properties/organisation", "unknown organisation \"nobody\""),
-                ("reports", 0, "/properties/procedure", "unknown procedure \"p9\" of organisation \"land-nrw\""),
+                (
+                    "organisations",
+                    1,
+                    "/properties/kind",
+                    "unknown organisation kind \"city\"; expected one of: state, regional_government, district, municipality, ministry, state_agency"
+                ),
+                (
+                    "procedures",
+                    0,
+                    "/properties/end",
+                    "ends (2025-01-01) before it starts (2026-01-01)"
+                ),
+                (
+                    "procedures",
+                    1,
+                    "/properties/organisation",
+                    "unknown organisation \"nobody\""
+                ),
+                (
+                    "reports",
+                    0,
+                    "/properties/procedure",
+                    "unknown procedure \"p9\" of organisation \"land-nrw\""
+                ),
             ]
         );
         assert!(store.is_empty().await.unwrap(), "nothing may be written");
@@ -295,7 +396,12 @@ mod tests {
     #[tokio::test]
     async fn a_file_that_is_not_a_feature_collection_is_named() {
         let (_dir, store) = store().await;
-        let err = load(&store, "{\"type\":\"Point\",\"coordinates\":[1,2]}", "", "").await.unwrap_err();
-        assert_eq!(err.to_string(), "organisations: not a GeoJSON FeatureCollection: found a Geometry instead");
+        let err = load(&store, "{\"type\":\"Point\",\"coordinates\":[1,2]}", "", "")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "organisations: not a GeoJSON FeatureCollection: found a Geometry instead"
+        );
     }
 }

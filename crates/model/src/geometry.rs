@@ -60,17 +60,21 @@ pub fn check_area(area: MultiPolygon<f64>, pointer: &str) -> Result<MultiPolygon
 
 #[cfg(test)]
 mod tests {
-    use geo::{polygon, MultiPolygon};
+    use geo::{MultiPolygon, polygon};
 
     use super::*;
 
     #[test]
     fn a_bow_tie_is_rejected_with_its_reason() {
-        let bow_tie = polygon![(x: 7.0, y: 51.0), (x: 7.1, y: 51.1), (x: 7.1, y: 51.0), (x: 7.0, y: 51.1)];
+        let bow_tie =
+            polygon![(x: 7.0, y: 51.0), (x: 7.1, y: 51.1), (x: 7.1, y: 51.0), (x: 7.0, y: 51.1)];
         let problems = check_area(MultiPolygon(vec![bow_tie]), "/geometry").unwrap_err();
         assert_eq!(problems.0.len(), 1, "{problems}");
         assert_eq!(problems.0[0].pointer, "/geometry");
-        assert!(problems.0[0].message.contains("self-intersection"), "{problems}");
+        assert!(
+            problems.0[0].message.contains("self-intersection"),
+            "{problems}"
+        );
     }
 
     #[test]
@@ -83,7 +87,8 @@ mod tests {
 
     #[test]
     fn a_simple_area_is_valid() {
-        let square = polygon![(x: 7.0, y: 51.0), (x: 7.1, y: 51.0), (x: 7.1, y: 51.1), (x: 7.0, y: 51.1)];
+        let square =
+            polygon![(x: 7.0, y: 51.0), (x: 7.1, y: 51.0), (x: 7.1, y: 51.1), (x: 7.0, y: 51.1)];
         assert!(check_area(MultiPolygon(vec![square]), "/geometry").is_ok());
     }
 }

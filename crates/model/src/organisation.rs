@@ -170,13 +170,19 @@ impl OrganisationDraft {
             );
         }
         check_text(&mut problems, "/name", &self.name, MAX_NAME_CHARS);
-        let kind = field(&mut problems, "/kind", self.kind.parse::<OrganisationKind>());
+        let kind = field(
+            &mut problems,
+            "/kind",
+            self.kind.parse::<OrganisationKind>(),
+        );
         let ags = match self.ags.as_deref() {
             Some(ags) => field(&mut problems, "/ags", ags.parse::<Ags>()).map(Some),
             None => Some(None),
         };
         let seat = match self.seat {
-            Some(seat) => problems.take("/seat", geometry::check_point(seat, "")).map(Some),
+            Some(seat) => problems
+                .take("/seat", geometry::check_point(seat, ""))
+                .map(Some),
             None => Some(None),
         };
         if kind == Some(OrganisationKind::State) && self.parent.is_some() {
@@ -207,7 +213,10 @@ pub(crate) fn check_text(problems: &mut Problems, pointer: &str, text: &str, max
     } else if text.chars().count() > max {
         problems.push(
             pointer,
-            format!("is {} characters long; at most {max} are allowed", text.chars().count()),
+            format!(
+                "is {} characters long; at most {max} are allowed",
+                text.chars().count()
+            ),
         );
     }
 }
@@ -228,8 +237,16 @@ mod tests {
         };
         let problems = draft.validate(OrganisationId(1)).unwrap_err();
         let pointers: Vec<_> = problems.iter().map(|p| p.pointer.as_str()).collect();
-        assert_eq!(pointers, ["/key", "/name", "/kind", "/ags", "/seat"], "{problems}");
-        assert!(problems.0[2].message.contains("expected one of: state, regional_government"));
+        assert_eq!(
+            pointers,
+            ["/key", "/name", "/kind", "/ags", "/seat"],
+            "{problems}"
+        );
+        assert!(
+            problems.0[2]
+                .message
+                .contains("expected one of: state, regional_government")
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use geo::{MultiPolygon, Point};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    OrganisationId, ProcedureId, Problems, geometry,
+    OrganisationId, Problems, ProcedureId, geometry,
     organisation::{MAX_NAME_CHARS, UnknownValue, check_text, parse_vocabulary},
     problem::field,
 };
@@ -192,7 +192,9 @@ pub(crate) fn check_identifier(problems: &mut Problems, pointer: &str, id: &str)
     if !ok {
         problems.push(
             pointer,
-            format!("must be 1 to 100 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-', not {id:?}"),
+            format!(
+                "must be 1 to 100 characters of A-Z, a-z, 0-9, '.', '_', ':' and '-', not {id:?}"
+            ),
         );
     }
 }
@@ -218,10 +220,10 @@ impl ProcedureDraft {
             Some(end) => field(&mut problems, "/end", parse_date(end)).map(Some),
             None => Some(None),
         };
-        if let (Some(start), Some(Some(end))) = (start, end) {
-            if end < start {
-                problems.push("/end", format!("ends ({end}) before it starts ({start})"));
-            }
+        if let (Some(start), Some(Some(end))) = (start, end)
+            && end < start
+        {
+            problems.push("/end", format!("ends ({end}) before it starts ({start})"));
         }
         let status_override = match self.status.as_deref() {
             Some(s) => field(&mut problems, "/status", s.parse::<ProcedureStatus>()).map(Some),
@@ -233,7 +235,10 @@ impl ProcedureDraft {
         {
             problems.push(
                 "/url",
-                format!("must be an http(s) URL of at most 2000 characters, not {:?}", self.url),
+                format!(
+                    "must be an http(s) URL of at most 2000 characters, not {:?}",
+                    self.url
+                ),
             );
         }
         let area = match self.area {
@@ -267,7 +272,10 @@ impl ProcedureDraft {
         }
         if kind == Some(ProcedureKind::Reporting) {
             if self.categories.is_empty() {
-                problems.push("/categories", "a reporting procedure needs at least one category");
+                problems.push(
+                    "/categories",
+                    "a reporting procedure needs at least one category",
+                );
             }
             if !matches!(area, Some(Some(Area::Polygons(_))) | None) {
                 problems.push(
@@ -276,31 +284,37 @@ impl ProcedureDraft {
                 );
             }
         } else if kind.is_some() && !self.categories.is_empty() {
-            problems.push("/categories", "only reporting procedures have report categories");
+            problems.push(
+                "/categories",
+                "only reporting procedures have report categories",
+            );
         }
         match (self.organisation, kind, start, end, status_override, area) {
-            (Some(organisation), Some(kind), Some(start), Some(end), Some(status_override), Some(area))
-                if problems.is_empty() =>
-            {
-                Ok(Procedure {
-                    id,
-                    organisation,
-                    external_id: self.external_id,
-                    title: self.title.trim().to_owned(),
-                    summary: self.summary,
-                    kind,
-                    start,
-                    end,
-                    status_override,
-                    url: self.url,
-                    area,
-                    categories: self
-                        .categories
-                        .into_iter()
-                        .map(|(code, label)| Category { code, label })
-                        .collect(),
-                })
-            }
+            (
+                Some(organisation),
+                Some(kind),
+                Some(start),
+                Some(end),
+                Some(status_override),
+                Some(area),
+            ) if problems.is_empty() => Ok(Procedure {
+                id,
+                organisation,
+                external_id: self.external_id,
+                title: self.title.trim().to_owned(),
+                summary: self.summary,
+                kind,
+                start,
+                end,
+                status_override,
+                url: self.url,
+                area,
+                categories: self
+                    .categories
+                    .into_iter()
+                    .map(|(code, label)| Category { code, label })
+                    .collect(),
+            }),
             _ => Err(problems),
         }
     }
@@ -344,23 +358,80 @@ mod tests {
         assert_eq!(p.status(day("2027-01-01")), ProcedureStatus::Closed);
     }
 
+    /// A change to a valid draft, the pointer and the message it must cause.
+    type Case = (fn(&mut ProcedureDraft), &'static str, &'static str);
+
     #[test]
     fn every_problem_of_a_procedure_is_reported() {
-        let cases: Vec<(fn(&mut ProcedureDraft), &str, &str)> = vec![
-            (|d| d.organisation = None, "/organisation", "organisation is unknown"),
-            (|d| d.external_id = "a b".into(), "/external_id", "must be 1 to 100 characters"),
+        let cases: Vec<Case> = vec![
+            (
+                |d| d.organisation = None,
+                "/organisation",
+                "organisation is unknown",
+            ),
+            (
+                |d| d.external_id = "a b".into(),
+                "/external_id",
+                "must be 1 to 100 characters",
+            ),
             (|d| d.title = "".into(), "/title", "must not be empty"),
-            (|d| d.title = "x".repeat(301), "/title", "301 characters long"),
-            (|d| d.kind = "hearing".into(), "/kind", "unknown procedure kind \"hearing\""),
-            (|d| d.start = "1.1.2026".into(), "/start", "expected a date as YYYY-MM-DD"),
-            (|d| d.end = Some("2025-01-01".into()), "/end", "ends (2025-01-01) before it starts (2026-01-01)"),
-            (|d| d.status = Some("open".into()), "/status", "unknown procedure status \"open\""),
-            (|d| d.url = "javascript:alert(1)".into(), "/url", "must be an http(s) URL"),
-            (|d| d.categories.clear(), "/categories", "needs at least one category"),
-            (|d| d.categories.push(("road_damage".into(), "Nochmal".into())), "/categories/1/code", "listed twice"),
-            (|d| d.categories[0].0 = "Road Damage".into(), "/categories/0/code", "must be 1 to 50 characters"),
-            (|d| d.area = Some(Area::Point(Point::new(8.0, 50.9))), "/geometry", "needs an area"),
-            (|d| { d.kind = "survey".into(); }, "/categories", "only reporting procedures"),
+            (
+                |d| d.title = "x".repeat(301),
+                "/title",
+                "301 characters long",
+            ),
+            (
+                |d| d.kind = "hearing".into(),
+                "/kind",
+                "unknown procedure kind \"hearing\"",
+            ),
+            (
+                |d| d.start = "1.1.2026".into(),
+                "/start",
+                "expected a date as YYYY-MM-DD",
+            ),
+            (
+                |d| d.end = Some("2025-01-01".into()),
+                "/end",
+                "ends (2025-01-01) before it starts (2026-01-01)",
+            ),
+            (
+                |d| d.status = Some("open".into()),
+                "/status",
+                "unknown procedure status \"open\"",
+            ),
+            (
+                |d| d.url = "javascript:alert(1)".into(),
+                "/url",
+                "must be an http(s) URL",
+            ),
+            (
+                |d| d.categories.clear(),
+                "/categories",
+                "needs at least one category",
+            ),
+            (
+                |d| d.categories.push(("road_damage".into(), "Nochmal".into())),
+                "/categories/1/code",
+                "listed twice",
+            ),
+            (
+                |d| d.categories[0].0 = "Road Damage".into(),
+                "/categories/0/code",
+                "must be 1 to 50 characters",
+            ),
+            (
+                |d| d.area = Some(Area::Point(Point::new(8.0, 50.9))),
+                "/geometry",
+                "needs an area",
+            ),
+            (
+                |d| {
+                    d.kind = "survey".into();
+                },
+                "/categories",
+                "only reporting procedures",
+            ),
         ];
         for (change, pointer, message) in cases {
             let mut d = draft();
@@ -368,7 +439,10 @@ mod tests {
             let problems = d.validate(ProcedureId(1)).unwrap_err();
             assert_eq!(problems.0.len(), 1, "{pointer}: {problems}");
             assert_eq!(problems.0[0].pointer, pointer, "{problems}");
-            assert!(problems.0[0].message.contains(message), "{pointer}: {problems}");
+            assert!(
+                problems.0[0].message.contains(message),
+                "{pointer}: {problems}"
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use geo::Point;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ProcedureId, Problems, ReportId, geometry,
+    Problems, ProcedureId, ReportId, geometry,
     organisation::{UnknownValue, check_text, parse_vocabulary},
     problem::field,
 };
@@ -77,12 +77,13 @@ impl Contact {
         let email = email.trim();
         let plausible = email.len() <= 254
             && !email.chars().any(char::is_whitespace)
-            && email
-                .split_once('@')
-                .is_some_and(|(local, domain)| {
-                    !local.is_empty() && domain.contains('.') && !domain.contains('@')
-                        && !domain.starts_with('.') && !domain.ends_with('.')
-                });
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.contains('@')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
         if plausible {
             Ok(Self {
                 email: email.to_owned(),
@@ -169,7 +170,12 @@ impl ReportDraft {
                 ),
             );
         }
-        check_text(&mut problems, "/description", &self.description, MAX_DESCRIPTION_CHARS);
+        check_text(
+            &mut problems,
+            "/description",
+            &self.description,
+            MAX_DESCRIPTION_CHARS,
+        );
         let status = match self.status.as_deref() {
             Some(s) => field(&mut problems, "/status", s.parse::<ReportStatus>()),
             None => Some(ReportStatus::Submitted),
@@ -189,18 +195,18 @@ impl ReportDraft {
             None => Some(None),
         };
         let location = problems.take("", geometry::check_point(self.location, "/geometry"));
-        if let (Some(location), Some(crate::Area::Polygons(area))) = (location, &procedure.area) {
-            if !area.intersects(&location) {
-                problems.push(
-                    "/geometry",
-                    format!(
-                        "the point ({}, {}) lies outside the area of procedure {:?}",
-                        location.x(),
-                        location.y(),
-                        procedure.external_id
-                    ),
-                );
-            }
+        if let (Some(location), Some(crate::Area::Polygons(area))) = (location, &procedure.area)
+            && !area.intersects(&location)
+        {
+            problems.push(
+                "/geometry",
+                format!(
+                    "the point ({}, {}) lies outside the area of procedure {:?}",
+                    location.x(),
+                    location.y(),
+                    procedure.external_id
+                ),
+            );
         }
         match (status, created, contact, location) {
             (Some(status), Some(created), Some(contact), Some(location)) if problems.is_empty() => {
@@ -262,30 +268,72 @@ mod tests {
 
     #[test]
     fn a_report_inside_the_area_validates() {
-        let report = draft().validate(ReportId(1), &procedure(), Utc::now()).unwrap();
+        let report = draft()
+            .validate(ReportId(1), &procedure(), Utc::now())
+            .unwrap();
         assert_eq!(report.status, ReportStatus::Submitted);
         assert_eq!(format!("{:?}", report.contact), "Some(Contact(<redacted>))");
     }
 
+    /// A change to a valid draft, the pointer and the message it must cause.
+    type Case = (fn(&mut ReportDraft), &'static str, &'static str);
+
     #[test]
     fn every_problem_of_a_report_is_reported() {
-        let cases: Vec<(fn(&mut ReportDraft), &str, &str)> = vec![
-            (|d| d.category = "graffiti".into(), "/category", "unknown category \"graffiti\"; procedure \"maengelmelder\" has: litter"),
-            (|d| d.description = " ".into(), "/description", "must not be empty"),
-            (|d| d.description = "x".repeat(4001), "/description", "4001 characters long"),
-            (|d| d.status = Some("done".into()), "/status", "unknown report status \"done\""),
-            (|d| d.created = Some("gestern".into()), "/created", "expected an RFC 3339 time"),
-            (|d| d.contact_email = Some("no-at-sign".into()), "/contact_email", "not a plausible e-mail"),
-            (|d| d.location = Point::new(9.0, 50.87), "/geometry", "lies outside the area of procedure \"maengelmelder\""),
-            (|d| d.location = Point::new(f64::NAN, 50.87), "/geometry", "must be finite"),
+        let cases: Vec<Case> = vec![
+            (
+                |d| d.category = "graffiti".into(),
+                "/category",
+                "unknown category \"graffiti\"; procedure \"maengelmelder\" has: litter",
+            ),
+            (
+                |d| d.description = " ".into(),
+                "/description",
+                "must not be empty",
+            ),
+            (
+                |d| d.description = "x".repeat(4001),
+                "/description",
+                "4001 characters long",
+            ),
+            (
+                |d| d.status = Some("done".into()),
+                "/status",
+                "unknown report status \"done\"",
+            ),
+            (
+                |d| d.created = Some("gestern".into()),
+                "/created",
+                "expected an RFC 3339 time",
+            ),
+            (
+                |d| d.contact_email = Some("no-at-sign".into()),
+                "/contact_email",
+                "not a plausible e-mail",
+            ),
+            (
+                |d| d.location = Point::new(9.0, 50.87),
+                "/geometry",
+                "lies outside the area of procedure \"maengelmelder\"",
+            ),
+            (
+                |d| d.location = Point::new(f64::NAN, 50.87),
+                "/geometry",
+                "must be finite",
+            ),
         ];
         for (change, pointer, message) in cases {
             let mut d = draft();
             change(&mut d);
-            let problems = d.validate(ReportId(1), &procedure(), Utc::now()).unwrap_err();
+            let problems = d
+                .validate(ReportId(1), &procedure(), Utc::now())
+                .unwrap_err();
             assert_eq!(problems.0.len(), 1, "{pointer}: {problems}");
             assert_eq!(problems.0[0].pointer, pointer, "{problems}");
-            assert!(problems.0[0].message.contains(message), "{pointer}: {problems}");
+            assert!(
+                problems.0[0].message.contains(message),
+                "{pointer}: {problems}"
+            );
         }
     }
 }

@@ -44,7 +44,11 @@ pub(crate) fn area_from_text(entity: &'static str, id: i64, text: &str) -> Resul
                 .and_then(|g| match g {
                     geo::Geometry::Polygon(p) => Ok(Area::Polygons(MultiPolygon(vec![p]))),
                     geo::Geometry::MultiPolygon(mp) => Ok(Area::Polygons(mp)),
-                    other => Err(corrupt(entity, id, format!("unexpected geometry {other:?}"))),
+                    other => Err(corrupt(
+                        entity,
+                        id,
+                        format!("unexpected geometry {other:?}"),
+                    )),
                 })
         }
         other => Err(corrupt(
@@ -55,7 +59,11 @@ pub(crate) fn area_from_text(entity: &'static str, id: i64, text: &str) -> Resul
     }
 }
 
-pub(crate) fn point_from_text(entity: &'static str, id: i64, text: &str) -> Result<Point<f64>, Error> {
+pub(crate) fn point_from_text(
+    entity: &'static str,
+    id: i64,
+    text: &str,
+) -> Result<Point<f64>, Error> {
     let geometry: geojson::Geometry = text.parse().map_err(|e| corrupt(entity, id, e))?;
     Point::try_from(&geometry.value).map_err(|e| corrupt(entity, id, e))
 }
@@ -102,14 +110,25 @@ mod tests {
         let point = Area::Point(Point::new(6.95, 50.94));
         for area in [one, two, point] {
             let text = area_to_text(&area);
-            assert_eq!(area_from_text("procedure", 1, &text).unwrap(), area, "{text}");
+            assert_eq!(
+                area_from_text("procedure", 1, &text).unwrap(),
+                area,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn a_corrupt_row_names_itself() {
-        let err = area_from_text("procedure", 42, r#"{"type":"LineString","coordinates":[[0,0],[1,1]]}"#)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "procedure 42 in the store is corrupt: a LineString is not an area");
+        let err = area_from_text(
+            "procedure",
+            42,
+            r#"{"type":"LineString","coordinates":[[0,0],[1,1]]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "procedure 42 in the store is corrupt: a LineString is not an area"
+        );
     }
 }

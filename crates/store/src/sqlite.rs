@@ -6,12 +6,12 @@
 use std::{str::FromStr, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use partimap_model::{
-    Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
-};
+use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    },
 };
 
 use crate::{DatabaseUrl, Error, Result, Snapshot, codec};
@@ -142,7 +142,9 @@ fn organisation_from_row(row: &SqliteRow) -> Result<Organisation> {
         ags: ags
             .map(|a| codec::vocabulary("organisation", id, &a))
             .transpose()?,
-        parent: row.try_get::<Option<i64>, _>("parent_id")?.map(OrganisationId),
+        parent: row
+            .try_get::<Option<i64>, _>("parent_id")?
+            .map(OrganisationId),
         seat: seat
             .map(|s| codec::point_from_text("organisation", id, &s))
             .transpose()?,
@@ -208,20 +210,29 @@ pub struct WriteTx {
 impl WriteTx {
     /// `sql` selects the next free id of one table as `id`.
     async fn next_id(&mut self, sql: &'static str) -> Result<i64> {
-        Ok(sqlx::query(sql).fetch_one(&mut *self.tx).await?.try_get("id")?)
+        Ok(sqlx::query(sql)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("id")?)
     }
 
     /// The id the next organisation inserted in this transaction gets.
     pub async fn next_organisation_id(&mut self) -> Result<OrganisationId> {
-        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM organisations").await.map(OrganisationId)
+        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM organisations")
+            .await
+            .map(OrganisationId)
     }
 
     pub async fn next_procedure_id(&mut self) -> Result<ProcedureId> {
-        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM procedures").await.map(ProcedureId)
+        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM procedures")
+            .await
+            .map(ProcedureId)
     }
 
     pub async fn next_report_id(&mut self) -> Result<ReportId> {
-        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM reports").await.map(ReportId)
+        self.next_id("SELECT coalesce(max(id), 0) + 1 AS id FROM reports")
+            .await
+            .map(ReportId)
     }
 
     async fn record_change(&mut self, entity: &str, id: i64, op: &str) -> Result<()> {
@@ -240,7 +251,10 @@ impl WriteTx {
             .bind(key)
             .fetch_optional(&mut *self.tx)
             .await?;
-        Ok(row.map(|r| r.try_get("id")).transpose()?.map(OrganisationId))
+        Ok(row
+            .map(|r| r.try_get("id"))
+            .transpose()?
+            .map(OrganisationId))
     }
 
     pub async fn procedure_by_external_id(
@@ -398,8 +412,14 @@ mod tests {
         }
         let store = Store::open(&url).await.unwrap();
         let snapshot = store.snapshot().await.unwrap();
-        assert_eq!(snapshot.organisations, vec![organisation(OrganisationId(1))]);
-        assert_eq!(snapshot.procedures, vec![procedure(ProcedureId(1), OrganisationId(1))]);
+        assert_eq!(
+            snapshot.organisations,
+            vec![organisation(OrganisationId(1))]
+        );
+        assert_eq!(
+            snapshot.procedures,
+            vec![procedure(ProcedureId(1), OrganisationId(1))]
+        );
         assert_eq!(snapshot.reports.len(), 1);
         assert_eq!(snapshot.reports[0].contact, None);
         assert_eq!(snapshot.seq, 3);
@@ -408,7 +428,9 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_transaction_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::embedded(dir.path())).await.unwrap();
+        let store = Store::open(&DatabaseUrl::embedded(dir.path()))
+            .await
+            .unwrap();
         let mut tx = store.begin().await.unwrap();
         let o = tx.next_organisation_id().await.unwrap();
         tx.insert_organisation(&organisation(o)).await.unwrap();
@@ -419,10 +441,21 @@ mod tests {
     #[tokio::test]
     async fn a_duplicate_key_is_a_database_error() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&DatabaseUrl::embedded(dir.path())).await.unwrap();
+        let store = Store::open(&DatabaseUrl::embedded(dir.path()))
+            .await
+            .unwrap();
         let mut tx = store.begin().await.unwrap();
-        tx.insert_organisation(&organisation(OrganisationId(1))).await.unwrap();
-        let err = tx.insert_organisation(&organisation(OrganisationId(2))).await.unwrap_err();
-        assert!(err.to_string().contains("UNIQUE constraint failed: organisations.key"), "{err}");
+        tx.insert_organisation(&organisation(OrganisationId(1)))
+            .await
+            .unwrap();
+        let err = tx
+            .insert_organisation(&organisation(OrganisationId(2)))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("UNIQUE constraint failed: organisations.key"),
+            "{err}"
+        );
     }
 }

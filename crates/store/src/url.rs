@@ -22,7 +22,10 @@ impl FromStr for DatabaseUrl {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if let Some(path) = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")) {
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
                 return Err("sqlite: URL without a file path".into());
             }
@@ -76,8 +79,13 @@ mod tests {
 
     #[test]
     fn passwords_are_redacted_when_printed() {
-        let url: DatabaseUrl = "postgres://partimap:geheim@db.example:5432/partimap".parse().unwrap();
-        assert_eq!(url.to_string(), "postgres://partimap:***@db.example:5432/partimap");
+        let url: DatabaseUrl = "postgres://partimap:geheim@db.example:5432/partimap"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            url.to_string(),
+            "postgres://partimap:***@db.example:5432/partimap"
+        );
         assert!(!format!("{url:?}").contains("geheim"));
     }
 

@@ -21,7 +21,9 @@ pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 const CACHE_CONTROL: &str = "public, no-cache";
 
 pub fn router(state: TilesState) -> Router {
-    Router::new().route("/tiles/{z}/{x}/{y}", get(tile)).with_state(state)
+    Router::new()
+        .route("/tiles/{z}/{x}/{y}", get(tile))
+        .with_state(state)
 }
 
 /// Parses the three path segments, naming every part that is wrong.
@@ -41,10 +43,12 @@ pub fn parse_tile_path(z: &str, x: &str, y: &str) -> Result<TileCoord, HttpError
     };
     let (z, x, y) = (number("zoom", z), number("x", x), number("y", y));
     match (z, x, y) {
-        (Some(z), Some(x), Some(y)) => {
-            TileCoord::new(z, x, y).map_err(|e| HttpError::bad_request(format!("tile {z}/{x}/{y}: {e}")))
-        }
-        _ => Err(HttpError::bad_request(format!("invalid tile path: {}", problems.join("; ")))),
+        (Some(z), Some(x), Some(y)) => TileCoord::new(z, x, y)
+            .map_err(|e| HttpError::bad_request(format!("tile {z}/{x}/{y}: {e}"))),
+        _ => Err(HttpError::bad_request(format!(
+            "invalid tile path: {}",
+            problems.join("; ")
+        ))),
     }
 }
 
@@ -59,9 +63,8 @@ fn accepts_gzip(headers: &HeaderMap) -> bool {
         .any(|coding| {
             let mut parts = coding.split(';').map(str::trim);
             let name = parts.next().unwrap_or("");
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0)
-            });
+            let refused = parts
+                .any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
             (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
         })
 }
@@ -87,20 +90,27 @@ async fn tile(
     let coord = parse_tile_path(&z, &x, &y)?;
     let index = state.index();
     let filter = params::parse(query.as_deref(), &index)?;
-    let bytes = tokio::task::spawn_blocking(move || render::render(&index, coord, &filter, today()))
-        .await
-        .map_err(|e| HttpError::internal(&e))?;
+    let bytes =
+        tokio::task::spawn_blocking(move || render::render(&index, coord, &filter, today()))
+            .await
+            .map_err(|e| HttpError::internal(&e))?;
     if bytes.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let gzip = accepts_gzip(&headers);
     let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
-    let etag = if gzip { format!("\"{hash:032x}-gz\"") } else { format!("\"{hash:032x}\"") };
+    let etag = if gzip {
+        format!("\"{hash:032x}-gz\"")
+    } else {
+        format!("\"{hash:032x}\"")
+    };
     let mut response = if not_modified(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else if gzip {
         let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::fast());
-        encoder.write_all(&bytes).map_err(|e| HttpError::internal(&e))?;
+        encoder
+            .write_all(&bytes)
+            .map_err(|e| HttpError::internal(&e))?;
         let body = encoder.finish().map_err(|e| HttpError::internal(&e))?;
         let mut r = Response::new(Body::from(body));
         r.headers_mut()
@@ -111,9 +121,15 @@ async fn tile(
     };
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(CACHE_CONTROL));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     if let Ok(etag) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, etag);
     }
@@ -127,14 +143,23 @@ mod tests {
     #[test]
     fn bad_paths_name_every_wrong_part() {
         let err = |z, x, y| parse_tile_path(z, x, y).unwrap_err();
-        assert_eq!(err("99", "0", "0.mvt").detail, "tile 99/0/0: zoom 99 is out of range: tiles exist for zoom 0 to 22");
-        assert_eq!(err("3", "9", "0.mvt").detail, "tile 3/9/0: x 9 is out of range at zoom 3: x must be 0 to 7");
+        assert_eq!(
+            err("99", "0", "0.mvt").detail,
+            "tile 99/0/0: zoom 99 is out of range: tiles exist for zoom 0 to 22"
+        );
+        assert_eq!(
+            err("3", "9", "0.mvt").detail,
+            "tile 3/9/0: x 9 is out of range at zoom 3: x must be 0 to 7"
+        );
         assert_eq!(
             err("a", "b", "c.mvt").detail,
             "invalid tile path: zoom \"a\" is not a whole number; x \"b\" is not a whole number; y \"c\" is not a whole number"
         );
         assert_eq!(err("1", "0", "0.png").status, StatusCode::NOT_FOUND);
-        assert_eq!(parse_tile_path("3", "7", "7.mvt").unwrap(), TileCoord::new(3, 7, 7).unwrap());
+        assert_eq!(
+            parse_tile_path("3", "7", "7.mvt").unwrap(),
+            TileCoord::new(3, 7, 7).unwrap()
+        );
     }
 
     #[test]

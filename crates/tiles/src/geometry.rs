@@ -45,7 +45,8 @@ const HI: f64 = EXTENT as f64 + BUFFER as f64;
 /// A point, if it lies in the tile or its buffer.
 pub fn point(p: Point<f64>, t: &TileTransform) -> Option<[i32; 2]> {
     let c = t.apply(p.0);
-    ((LO..=HI).contains(&c.x) && (LO..=HI).contains(&c.y)).then(|| [c.x.round() as i32, c.y.round() as i32])
+    ((LO..=HI).contains(&c.x) && (LO..=HI).contains(&c.y))
+        .then(|| [c.x.round() as i32, c.y.round() as i32])
 }
 
 /// Clips a ring to the buffered tile with the Sutherland–Hodgman algorithm,
@@ -53,10 +54,25 @@ pub fn point(p: Point<f64>, t: &TileTransform) -> Option<[i32; 2]> {
 /// and re-enters the window gets edges along the window's border; renderers
 /// draw such rings correctly, and the border lies outside the visible tile.
 fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
-    let (mut min, mut max) = (Coord { x: f64::MAX, y: f64::MAX }, Coord { x: f64::MIN, y: f64::MIN });
+    let (mut min, mut max) = (
+        Coord {
+            x: f64::MAX,
+            y: f64::MAX,
+        },
+        Coord {
+            x: f64::MIN,
+            y: f64::MIN,
+        },
+    );
     for c in &ring {
-        min = Coord { x: min.x.min(c.x), y: min.y.min(c.y) };
-        max = Coord { x: max.x.max(c.x), y: max.y.max(c.y) };
+        min = Coord {
+            x: min.x.min(c.x),
+            y: min.y.min(c.y),
+        };
+        max = Coord {
+            x: max.x.max(c.x),
+            y: max.y.max(c.y),
+        };
     }
     if min.x >= LO && max.x <= HI && min.y >= LO && max.y <= HI {
         return ring;
@@ -78,11 +94,17 @@ fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
             if edge < 2 {
                 let x = if edge == 0 { LO } else { HI };
                 let t = (x - a.x) / (b.x - a.x);
-                Coord { x, y: a.y + t * (b.y - a.y) }
+                Coord {
+                    x,
+                    y: a.y + t * (b.y - a.y),
+                }
             } else {
                 let y = if edge == 2 { LO } else { HI };
                 let t = (y - a.y) / (b.y - a.y);
-                Coord { x: a.x + t * (b.x - a.x), y }
+                Coord {
+                    x: a.x + t * (b.x - a.x),
+                    y,
+                }
             }
         };
         let mut prev = last;
@@ -145,12 +167,18 @@ fn clean_ring(ring: &[Coord<f64>], exterior: bool) -> Option<Vec<[i32; 2]>> {
 pub fn polygons(mp: &MultiPolygon<f64>, t: &TileTransform) -> TileGeometry {
     let mut out = Vec::new();
     for polygon in &mp.0 {
-        let ring = |ls: &geo::LineString<f64>| clip_ring(ls.0.iter().map(|c| t.apply(*c)).collect());
+        let ring =
+            |ls: &geo::LineString<f64>| clip_ring(ls.0.iter().map(|c| t.apply(*c)).collect());
         let Some(exterior) = clean_ring(&ring(polygon.exterior()), true) else {
             continue;
         };
         let mut rings = vec![exterior];
-        rings.extend(polygon.interiors().iter().filter_map(|hole| clean_ring(&ring(hole), false)));
+        rings.extend(
+            polygon
+                .interiors()
+                .iter()
+                .filter_map(|hole| clean_ring(&ring(hole), false)),
+        );
         out.push(rings);
     }
     TileGeometry::Polygons(out)
@@ -165,13 +193,21 @@ mod tests {
     fn transform() -> TileTransform {
         // A tile whose coordinates equal Mercator metres: scale 1, origin at
         // (0, 4096), so that tile y = 4096 - Mercator y.
-        TileTransform { min_x: 0.0, max_y: 4096.0, scale: 1.0 }
+        TileTransform {
+            min_x: 0.0,
+            max_y: 4096.0,
+            scale: 1.0,
+        }
     }
 
     #[test]
     fn a_ring_crossing_the_edge_is_clipped_to_the_buffer() {
-        let mp = MultiPolygon(vec![polygon![(x: 100.0, y: 100.0), (x: 9000.0, y: 100.0), (x: 9000.0, y: 200.0), (x: 100.0, y: 200.0)]]);
-        let TileGeometry::Polygons(p) = polygons(&mp, &transform()) else { panic!() };
+        let mp = MultiPolygon(vec![
+            polygon![(x: 100.0, y: 100.0), (x: 9000.0, y: 100.0), (x: 9000.0, y: 200.0), (x: 100.0, y: 200.0)],
+        ]);
+        let TileGeometry::Polygons(p) = polygons(&mp, &transform()) else {
+            panic!()
+        };
         let xs: Vec<_> = p[0][0].iter().map(|c| c[0]).collect();
         assert_eq!(xs.iter().max(), Some(&(4096 + BUFFER)));
         assert!(doubled_area(&p[0][0]) > 0);
@@ -187,7 +223,10 @@ mod tests {
         cw.exterior_mut(|r| r.0.reverse());
         cw.interiors_mut(|rs| rs[0].0.reverse());
         for poly in [ccw, cw] {
-            let TileGeometry::Polygons(p) = polygons(&MultiPolygon(vec![poly]), &transform()) else { panic!() };
+            let TileGeometry::Polygons(p) = polygons(&MultiPolygon(vec![poly]), &transform())
+            else {
+                panic!()
+            };
             assert!(doubled_area(&p[0][0]) > 0);
             assert!(doubled_area(&p[0][1]) < 0);
         }
@@ -198,16 +237,26 @@ mod tests {
         let tiny = polygon![(x: 10.0, y: 10.0), (x: 10.2, y: 10.1), (x: 10.1, y: 10.3)];
         let thin = polygon![(x: 10.0, y: 10.0), (x: 10.2, y: 10.0), (x: 50.0, y: 10.0), (x: 50.0, y: 10.2)];
         let outside = polygon![(x: -900.0, y: 10.0), (x: -800.0, y: 10.0), (x: -800.0, y: 90.0)];
-        let TileGeometry::Polygons(p) = polygons(&MultiPolygon(vec![tiny, thin, outside]), &transform()) else { panic!() };
+        let TileGeometry::Polygons(p) =
+            polygons(&MultiPolygon(vec![tiny, thin, outside]), &transform())
+        else {
+            panic!()
+        };
         assert!(p.is_empty(), "{p:?}");
         let repeated = polygon![(x: 10.0, y: 10.0), (x: 10.1, y: 10.0), (x: 60.0, y: 10.0), (x: 60.0, y: 60.0)];
-        let TileGeometry::Polygons(p) = polygons(&MultiPolygon(vec![repeated]), &transform()) else { panic!() };
+        let TileGeometry::Polygons(p) = polygons(&MultiPolygon(vec![repeated]), &transform())
+        else {
+            panic!()
+        };
         assert_eq!(p[0][0].len(), 3, "{p:?}");
     }
 
     #[test]
     fn points_outside_the_buffer_are_left_out() {
-        assert_eq!(point(Point::new(10.0, 4000.0), &transform()), Some([10, 96]));
+        assert_eq!(
+            point(Point::new(10.0, 4000.0), &transform()),
+            Some([10, 96])
+        );
         assert_eq!(point(Point::new(-100.0, 4000.0), &transform()), None);
     }
 }

@@ -75,7 +75,10 @@ impl TilesState {
         let host = headers
             .get(axum::http::header::HOST)
             .and_then(|h| h.to_str().ok())
-            .filter(|h| h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
+            .filter(|h| {
+                h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
             .unwrap_or("127.0.0.1");
         format!("http://{host}")
     }
@@ -90,8 +93,12 @@ pub(crate) fn today() -> chrono::NaiveDate {
 
 /// All routes of the tile server.
 pub fn router(state: TilesState) -> Router {
-    Router::new()
-        .merge(endpoint::router(state.clone()))
-        .merge(tilejson::router(state))
+    // Tiles compress themselves (their ETag names the encoding); the rest
+    // is compressed by tower-http.
+    let documents = tilejson::router(state.clone())
         .merge(pages::router())
+        .layer(tower_http::compression::CompressionLayer::new());
+    Router::new()
+        .merge(endpoint::router(state))
+        .merge(documents)
 }

@@ -209,7 +209,12 @@ impl LayerBuilder {
 
     /// Adds a feature; returns `false` (and adds nothing) when the geometry
     /// is empty.
-    pub fn add_feature(&mut self, id: u64, geometry: &TileGeometry, properties: &[(&str, Value<'_>)]) -> bool {
+    pub fn add_feature(
+        &mut self,
+        id: u64,
+        geometry: &TileGeometry,
+        properties: &[(&str, Value<'_>)],
+    ) -> bool {
         let Some((geom_type, commands)) = geometry_commands(geometry) else {
             return false;
         };
@@ -287,7 +292,10 @@ mod tests {
         assert!(layer.add_feature(1, &p, &[("status", Value::Str("published"))]));
         assert!(layer.add_feature(2, &p, &[("status", Value::Str("published"))]));
         assert!(!layer.add_feature(3, &TileGeometry::Points(vec![]), &[]));
-        assert_eq!((layer.keys.len(), layer.value_index.len(), layer.len()), (1, 1, 2));
+        assert_eq!(
+            (layer.keys.len(), layer.value_index.len(), layer.len()),
+            (1, 1, 2)
+        );
     }
 
     #[test]

@@ -33,11 +33,19 @@ pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
             )));
         }
         seen.push(name);
-        let values: Vec<&str> = value.split(',').map(str::trim).filter(|v| !v.is_empty()).collect();
+        let values: Vec<&str> = value
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
         if values.is_empty() {
-            return Err(HttpError::bad_request(format!("query parameter {name:?} is empty")));
+            return Err(HttpError::bad_request(format!(
+                "query parameter {name:?} is empty"
+            )));
         }
-        let bad = |e: &dyn std::fmt::Display| HttpError::bad_request(format!("query parameter {name:?}: {e}"));
+        let bad = |e: &dyn std::fmt::Display| {
+            HttpError::bad_request(format!("query parameter {name:?}: {e}"))
+        };
         match name {
             "status" => {
                 filter.statuses = values
@@ -55,9 +63,9 @@ pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
                 filter.organisations = values
                     .iter()
                     .map(|v| {
-                        index
-                            .organisation_by_key_or_id(v)
-                            .ok_or_else(|| bad(&format!("unknown organisation {v:?} (give its key or id)")))
+                        index.organisation_by_key_or_id(v).ok_or_else(|| {
+                            bad(&format!("unknown organisation {v:?} (give its key or id)"))
+                        })
                     })
                     .collect::<Result<_, _>>()?;
             }
@@ -69,7 +77,9 @@ pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
                             .ok()
                             .map(ProcedureId)
                             .filter(|id| index.procedure(*id).is_some())
-                            .ok_or_else(|| bad(&format!("unknown procedure {v:?} (give its numeric id)")))
+                            .ok_or_else(|| {
+                                bad(&format!("unknown procedure {v:?} (give its numeric id)"))
+                            })
                     })
                     .collect::<Result<_, _>>()?;
             }

@@ -15,11 +15,17 @@ pub struct HttpError {
 
 impl HttpError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, detail: detail.into() }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            detail: detail.into(),
+        }
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self { status: StatusCode::NOT_FOUND, detail: detail.into() }
+        Self {
+            status: StatusCode::NOT_FOUND,
+            detail: detail.into(),
+        }
     }
 
     /// An internal error: `cause` goes to the log, never to the client.

@@ -48,7 +48,9 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
         if let Some(end) = &end {
             properties.push(("end", Value::Str(end)));
         }
-        debug_assert!(matches!(p.placement, Placement::Area) == matches!(p.shape, Shape::Polygons(_)));
+        debug_assert!(
+            matches!(p.placement, Placement::Area) == matches!(p.shape, Shape::Polygons(_))
+        );
         layer.add_feature(p.id.0 as u64, &geometry, &properties);
     }
 

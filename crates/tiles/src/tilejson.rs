@@ -39,7 +39,7 @@ fn canonical_query(query: Option<&str>) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    let mut s = form_urlencoded::Serializer::new(String::from("?"));
+    let mut s = form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
     for (k, v) in &pairs {
         s.append_pair(k, v);
     }
@@ -84,8 +84,14 @@ fn field_descriptions() -> Value {
 fn json_response(value: Value) -> Response {
     let mut response = Json(value).into_response();
     let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, no-cache"));
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, no-cache"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
     response
 }
 
@@ -100,16 +106,29 @@ async fn tilejson(
         .bounds(&filter, today())
         .map(|e| {
             let (min, max) = (mercator::unproject(e.min), mercator::unproject(e.max));
-            [min.x, min.y, max.x, max.y]
+            // Six decimals are about 10 cm: enough for fitting a map.
+            [min.x, min.y, max.x, max.y].map(|v| (v * 1e6).round() / 1e6)
         })
         .unwrap_or(NRW_BOUNDS);
     let centre = mercator::unproject(Coord {
-        x: (mercator::project(Coord { x: bounds[0], y: bounds[1] }).x
-            + mercator::project(Coord { x: bounds[2], y: bounds[3] }).x)
-            / 2.0,
-        y: (mercator::project(Coord { x: bounds[0], y: bounds[1] }).y
-            + mercator::project(Coord { x: bounds[2], y: bounds[3] }).y)
-            / 2.0,
+        x: (mercator::project(Coord {
+            x: bounds[0],
+            y: bounds[1],
+        })
+        .x + mercator::project(Coord {
+            x: bounds[2],
+            y: bounds[3],
+        })
+        .x) / 2.0,
+        y: (mercator::project(Coord {
+            x: bounds[0],
+            y: bounds[1],
+        })
+        .y + mercator::project(Coord {
+            x: bounds[2],
+            y: bounds[3],
+        })
+        .y) / 2.0,
     });
     let base = state.base_url(&headers);
     let query = canonical_query(query.as_deref());
@@ -152,14 +171,20 @@ mod tests {
     fn the_style_template_is_json_with_one_source() {
         let style: Value = serde_json::from_str(STYLE_TEMPLATE).unwrap();
         assert_eq!(style["version"], 8);
-        assert_eq!(style["sources"]["partimap"]["url"], "__BASE_URL__/tiles.json");
+        assert_eq!(
+            style["sources"]["partimap"]["url"],
+            "__BASE_URL__/tiles.json"
+        );
         assert_eq!(style["sources"].as_object().unwrap().len(), 1);
         assert!(style.get("glyphs").is_none() && style.get("sprite").is_none());
     }
 
     #[test]
     fn queries_are_canonical() {
-        assert_eq!(canonical_query(Some("category=a%20b&status=running")), "?status=running&category=a+b");
+        assert_eq!(
+            canonical_query(Some("category=a%20b&status=running")),
+            "?status=running&category=a+b"
+        );
         assert_eq!(canonical_query(None), "");
     }
 }

@@ -24,10 +24,23 @@ struct World {
 fn world() -> impl Strategy<Value = World> {
     let organisations = prop::collection::vec((any::<bool>(), 6.0f64..9.0, 50.5f64..52.0), 1..8);
     let procedures = prop::collection::vec(
-        (0usize..8, 0usize..6, 0u8..3, 6.0f64..9.0, 50.5f64..52.0, 0.001f64..0.3, 0i64..60, prop::option::of(0i64..60), prop::option::of(0usize..3)),
+        (
+            0usize..8,
+            0usize..6,
+            0u8..3,
+            6.0f64..9.0,
+            50.5f64..52.0,
+            0.001f64..0.3,
+            0i64..60,
+            prop::option::of(0i64..60),
+            prop::option::of(0usize..3),
+        ),
         0..40,
     );
-    let reports = prop::collection::vec((0usize..40, 0usize..3, 0usize..5, 0.0f64..1.0, 0.0f64..1.0), 0..200);
+    let reports = prop::collection::vec(
+        (0usize..40, 0usize..3, 0usize..5, 0.0f64..1.0, 0.0f64..1.0),
+        0..200,
+    );
     (organisations, procedures, reports).prop_map(|(orgs, procs, reps)| {
         let organisations: Vec<_> = orgs
             .iter()
@@ -117,10 +130,18 @@ fn filter() -> impl Strategy<Value = Filter> {
 /// The brute-force answer, computed from the domain values alone.
 fn brute_force_admits(world: &World, p: &Procedure, f: &Filter, today: NaiveDate) -> bool {
     let mut chain = vec![p.organisation];
-    let mut next = world.organisations.iter().find(|o| o.id == p.organisation).and_then(|o| o.parent);
+    let mut next = world
+        .organisations
+        .iter()
+        .find(|o| o.id == p.organisation)
+        .and_then(|o| o.parent);
     while let Some(parent) = next {
         chain.push(parent);
-        next = world.organisations.iter().find(|o| o.id == parent).and_then(|o| o.parent);
+        next = world
+            .organisations
+            .iter()
+            .find(|o| o.id == parent)
+            .and_then(|o| o.parent);
     }
     (f.statuses.is_empty() || f.statuses.contains(&p.status(today)))
         && (f.kinds.is_empty() || f.kinds.contains(&p.kind))
@@ -136,11 +157,18 @@ fn placed_envelope(world: &World, p: &Procedure) -> Option<Envelope> {
         }
         Some(Area::Point(pt)) => (project(pt.0), project(pt.0)),
         None => {
-            let seat = world.organisations.iter().find(|o| o.id == p.organisation)?.seat?;
+            let seat = world
+                .organisations
+                .iter()
+                .find(|o| o.id == p.organisation)?
+                .seat?;
             (project(seat.0), project(seat.0))
         }
     };
-    Some(Envelope { min: rect.0, max: rect.1 })
+    Some(Envelope {
+        min: rect.0,
+        max: rect.1,
+    })
 }
 
 proptest! {
@@ -217,8 +245,15 @@ fn private_and_hidden_reports_never_enter_the_index() {
         .collect();
     let index = Index::build(&[org], &[procedure], &reports);
     let statuses: BTreeSet<_> = index
-        .reports_in(&crate::TileCoord::new(0, 0, 0).unwrap().envelope(), &Filter::everything(), NaiveDate::MIN)
+        .reports_in(
+            &crate::TileCoord::new(0, 0, 0).unwrap().envelope(),
+            &Filter::everything(),
+            NaiveDate::MIN,
+        )
         .map(|r| r.status.as_str())
         .collect();
-    assert_eq!(statuses, BTreeSet::from(["in_progress", "published", "resolved"]));
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["in_progress", "published", "resolved"])
+    );
 }

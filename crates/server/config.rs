@@ -1,0 +1,204 @@
+//! Typed configuration: defaults, overridden by a TOML file, overridden by
+//! environment variables and flags (clap reads both; a flag wins over its
+//! variable). Everything is checked when loaded, before anything starts.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use partimap_store::DatabaseUrl;
+use serde::Deserialize;
+
+/// The default address: loopback only, so that a first start exposes nothing.
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default data directory of the embedded store.
+pub const DEFAULT_DATA_DIR: &str = "partimap-data";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Flags (and their environment variables) of `partimap serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML configuration file (keys: bind, database_url, data_dir,
+    /// public_url, load_sample, log_format).
+    #[arg(long, env = "PARTIMAP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "PARTIMAP_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// The database: sqlite://PATH or postgres://… [default: the embedded
+    /// store in the data directory].
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
+    /// Where the embedded store keeps its file [default: ./partimap-data].
+    #[arg(long, env = "PARTIMAP_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// The public base URL used in TileJSON and the style (e.g. behind a
+    /// proxy) [default: from the request's Host header].
+    #[arg(long, env = "PARTIMAP_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Do not load the sample data into a new, empty store.
+    #[arg(long)]
+    pub no_sample: bool,
+    /// The log format [default: text].
+    #[arg(long, env = "PARTIMAP_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The configuration file. Unknown keys are an error: a misspelt key must
+/// not be ignored silently.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    bind: Option<SocketAddr>,
+    database_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    public_url: Option<String>,
+    load_sample: Option<bool>,
+    log_format: Option<LogFormat>,
+}
+
+/// The checked configuration of `partimap serve`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Printing it never shows a password.
+    pub database: DatabaseUrl,
+    pub public_url: Option<String>,
+    pub load_sample: bool,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    pub fn load(args: ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("could not read the configuration file {}", path.display())
+                })?;
+                toml::from_str::<FileConfig>(&text)
+                    .with_context(|| format!("invalid configuration file {}", path.display()))?
+            }
+            None => FileConfig::default(),
+        };
+        let file_database = file
+            .database_url
+            .as_deref()
+            .map(str::parse::<DatabaseUrl>)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("database_url in the configuration file: {e}"))?;
+        let data_dir = args
+            .data_dir
+            .or(file.data_dir)
+            .unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        let public_url = args.public_url.or(file.public_url);
+        if let Some(url) = &public_url {
+            anyhow::ensure!(
+                (url.starts_with("http://") || url.starts_with("https://"))
+                    && !url.contains(char::is_whitespace),
+                "public URL {url:?} must be an absolute http(s) URL"
+            );
+        }
+        let bind = match args.bind.or(file.bind) {
+            Some(bind) => bind,
+            None => DEFAULT_BIND.parse()?,
+        };
+        Ok(Self {
+            bind,
+            database: args
+                .database_url
+                .or(file_database)
+                .unwrap_or_else(|| DatabaseUrl::embedded(data_dir)),
+            public_url,
+            load_sample: !args.no_sample && file.load_sample.unwrap_or(true),
+            log_format: args
+                .log_format
+                .or(file.log_format)
+                .unwrap_or(LogFormat::Text),
+        })
+    }
+}
+
+/// Structured logs through `tracing`; `RUST_LOG` sets the levels.
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Test {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn load(argv: &[&str]) -> anyhow::Result<Config> {
+        Config::load(
+            Test::try_parse_from(std::iter::once("partimap").chain(argv.iter().copied()))?.args,
+        )
+    }
+
+    #[test]
+    fn flags_override_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partimap.toml");
+        std::fs::write(
+            &file,
+            "bind = \"127.0.0.1:9000\"\ndata_dir = \"/var/lib/partimap\"\nload_sample = false\n",
+        )
+        .unwrap();
+        let c = load(&["--config", file.to_str().unwrap()]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:9000");
+        assert_eq!(
+            c.database.to_string(),
+            "sqlite:///var/lib/partimap/partimap.sqlite"
+        );
+        assert!(!c.load_sample);
+        let c = load(&["--config", file.to_str().unwrap(), "--bind", "0.0.0.0:1234"]).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:1234");
+    }
+
+    #[test]
+    fn bad_configuration_says_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partimap.toml");
+        std::fs::write(&file, "bnd = \"127.0.0.1:9000\"\n").unwrap();
+        let err = format!(
+            "{:#}",
+            load(&["--config", file.to_str().unwrap()]).unwrap_err()
+        );
+        assert!(err.contains("unknown field `bnd`"), "{err}");
+        let err = load(&["--bind", "localhost"]).unwrap_err().to_string();
+        assert!(
+            err.contains("invalid value 'localhost' for '--bind"),
+            "{err}"
+        );
+        let err = load(&["--database-url", "mysql://x"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unsupported database URL"), "{err}");
+        let err = load(&["--public-url", "karte.example"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must be an absolute http(s) URL"), "{err}");
+    }
+}

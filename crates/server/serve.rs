@@ -1,0 +1,90 @@
+//! `partimap serve`.
+
+use anyhow::Context;
+use axum::Router;
+use partimap_index::Index;
+use partimap_store::Store;
+use partimap_tiles::TilesState;
+use tower_http::trace::TraceLayer;
+
+use crate::{config::Config, ops};
+
+/// Composes every router of the service.
+pub fn app(store: Store, tiles: TilesState) -> Router {
+    Router::new()
+        .merge(partimap_tiles::router(tiles.clone()))
+        .merge(ops::router(ops::OpsState { store, tiles }))
+        .fallback(partimap_tiles::problem::not_found)
+        .layer(TraceLayer::new_for_http())
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(database = %config.database, bind = %config.bind, "starting");
+    let store = Store::open(&config.database)
+        .await
+        .with_context(|| format!("could not open the store {}", config.database))?;
+    if config.load_sample
+        && let Some(summary) = partimap_ingest::sample::load_if_empty(&store)
+            .await
+            .context("could not load the sample data")?
+    {
+        tracing::info!(?summary, "loaded the sample data into the new store");
+    }
+    let snapshot = store.snapshot().await.context("could not read the store")?;
+    let started = std::time::Instant::now();
+    let index = Index::build(
+        &snapshot.organisations,
+        &snapshot.procedures,
+        &snapshot.reports,
+    );
+    let (procedures, unplaced) = index.procedure_counts();
+    tracing::info!(
+        procedures,
+        unplaced,
+        reports = index.report_count(),
+        seq = snapshot.seq,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "index built"
+    );
+    let tiles = TilesState::new(index, config.public_url.clone());
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("could not listen on {}", config.bind))?;
+    let address = listener.local_addr()?;
+    tracing::info!("the overview map is at http://{address}/");
+    axum::serve(listener, app(store.clone(), tiles))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C: running requests are finished, new
+/// connections are refused.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "could not listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

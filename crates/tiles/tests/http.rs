@@ -1,0 +1,320 @@
+//! The tile server's HTTP behaviour, through its router without a socket.
+
+#![allow(clippy::unwrap_used, reason = "test fixtures: a panic fails the test")]
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use chrono::NaiveDate;
+use geo::{MultiPolygon, Point, polygon};
+use http_body_util::BodyExt;
+use partimap_index::Index;
+use partimap_model::{
+    Area, Category, Organisation, OrganisationId, OrganisationKind, Procedure, ProcedureId,
+    ProcedureKind, Report, ReportId, ReportStatus,
+};
+use partimap_tiles::{TilesState, router};
+use tower::ServiceExt;
+
+fn fixture() -> Index {
+    let state = Organisation {
+        id: OrganisationId(1),
+        key: "land-nrw".into(),
+        name: "Land Nordrhein-Westfalen".into(),
+        kind: OrganisationKind::State,
+        ags: Some("05".parse().unwrap()),
+        parent: None,
+        seat: Some(Point::new(6.7735, 51.2277)),
+    };
+    let siegen = Organisation {
+        id: OrganisationId(2),
+        key: "stadt-siegen".into(),
+        name: "Stadt Siegen".into(),
+        kind: OrganisationKind::Municipality,
+        ags: None,
+        parent: Some(state.id),
+        seat: Some(Point::new(8.0243, 50.8748)),
+    };
+    let reporter = Procedure {
+        id: ProcedureId(7),
+        organisation: siegen.id,
+        external_id: "maengelmelder".into(),
+        title: "Mängelmelder Siegen".into(),
+        summary: String::new(),
+        kind: ProcedureKind::Reporting,
+        start: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+        end: None,
+        status_override: None,
+        url: "https://beteiligung.nrw.de/portal/stadt-siegen".into(),
+        area: Some(Area::Polygons(MultiPolygon(vec![polygon![
+            (x: 8.00, y: 50.86), (x: 8.05, y: 50.86), (x: 8.05, y: 50.89), (x: 8.00, y: 50.89)
+        ]]))),
+        categories: vec![Category {
+            code: "litter".into(),
+            label: "Müll".into(),
+        }],
+    };
+    let law = Procedure {
+        id: ProcedureId(8),
+        organisation: state.id,
+        external_id: "gesetz".into(),
+        title: "Entwurf eines Gesetzes".into(),
+        kind: ProcedureKind::FormalProcedure,
+        area: None,
+        categories: Vec::new(),
+        ..reporter.clone()
+    };
+    let report = Report {
+        id: ReportId(3),
+        procedure: reporter.id,
+        category: "litter".into(),
+        description: "Müll".into(),
+        status: ReportStatus::Published,
+        location: Point::new(8.0243, 50.8748),
+        created: chrono::DateTime::UNIX_EPOCH,
+        contact: None,
+    };
+    Index::build(&[state, siegen], &[reporter, law], &[report])
+}
+
+async fn get(
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let app = router(TilesState::new(fixture(), None));
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let response = app
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, body)
+}
+
+fn detail(body: &[u8]) -> String {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    v["detail"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn bad_tile_requests_are_answered_with_what_is_wrong() {
+    let cases = [
+        (
+            "/tiles/99/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "tile 99/0/0: zoom 99 is out of range: tiles exist for zoom 0 to 22",
+        ),
+        (
+            "/tiles/3/9/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "tile 3/9/0: x 9 is out of range at zoom 3: x must be 0 to 7",
+        ),
+        (
+            "/tiles/3/0/8.mvt",
+            StatusCode::BAD_REQUEST,
+            "tile 3/0/8: y 8 is out of range at zoom 3: y must be 0 to 7",
+        ),
+        (
+            "/tiles/a/b/c.mvt",
+            StatusCode::BAD_REQUEST,
+            "invalid tile path: zoom \"a\" is not a whole number; x \"b\" is not a whole number; y \"c\" is not a whole number",
+        ),
+        (
+            "/tiles/-1/0/0.mvt",
+            StatusCode::BAD_REQUEST,
+            "invalid tile path: zoom \"-1\" is not a whole number",
+        ),
+        (
+            "/tiles/1/0/0.png",
+            StatusCode::NOT_FOUND,
+            "tiles are served as /tiles/{z}/{x}/{y}.mvt, not /tiles/1/0/0.png",
+        ),
+        (
+            "/tiles/6/33/21.mvt?colour=red",
+            StatusCode::BAD_REQUEST,
+            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category",
+        ),
+        (
+            "/tiles/6/33/21.mvt?status=open",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"status\": unknown procedure status \"open\"; expected one of: upcoming, running, closed",
+        ),
+        (
+            "/tiles/6/33/21.mvt?kind=hearing",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"kind\": unknown procedure kind \"hearing\"; expected one of: dialog, survey, event, formal_procedure, land_use_plan, reporting",
+        ),
+        (
+            "/tiles/6/33/21.mvt?organisation=stadt-koeln",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"organisation\": unknown organisation \"stadt-koeln\" (give its key or id)",
+        ),
+        (
+            "/tiles/6/33/21.mvt?procedure=x",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"procedure\": unknown procedure \"x\" (give its numeric id)",
+        ),
+        (
+            "/tiles/6/33/21.mvt?procedure=7&procedure=8",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"procedure\" is given twice; separate several values with commas",
+        ),
+        (
+            "/tiles/6/33/21.mvt?kind=",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"kind\" is empty",
+        ),
+        (
+            "/tiles.json?status=open",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"status\": unknown procedure status \"open\"; expected one of: upcoming, running, closed",
+        ),
+        (
+            "/style.json?organisation=99",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"organisation\": unknown organisation \"99\" (give its key or id)",
+        ),
+    ];
+    for (uri, status, message) in cases {
+        let (got, headers, body) = get(uri, &[]).await;
+        assert_eq!(got, status, "{uri}");
+        assert_eq!(
+            headers[header::CONTENT_TYPE],
+            "application/problem+json",
+            "{uri}"
+        );
+        assert_eq!(detail(&body), message, "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn a_tile_has_its_headers_and_revalidates_by_etag() {
+    // Zoom 6 tile of Siegen.
+    let (status, headers, body) =
+        get("/tiles/6/33/21.mvt", &[(header::ACCEPT_ENCODING, "gzip")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers[header::CONTENT_TYPE],
+        "application/vnd.mapbox-vector-tile"
+    );
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    let etag = headers[header::ETAG].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with("-gz\""), "{etag}");
+
+    let (status, headers, body) = get(
+        "/tiles/6/33/21.mvt",
+        &[
+            (header::ACCEPT_ENCODING, "gzip"),
+            (header::IF_NONE_MATCH, &etag),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert_eq!(headers[header::ETAG].to_str().unwrap(), etag);
+    assert!(body.is_empty());
+
+    let (status, headers, _) = get("/tiles/6/33/21.mvt", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    assert_ne!(
+        headers[header::ETAG].to_str().unwrap(),
+        etag,
+        "each representation has its own ETag"
+    );
+}
+
+#[tokio::test]
+async fn empty_tiles_are_204_and_filters_apply() {
+    let (status, _, body) = get("/tiles/6/0/0.mvt", &[]).await;
+    assert_eq!((status, body.len()), (StatusCode::NO_CONTENT, 0));
+    // Siegen's reporter is running: a filter for closed procedures empties the tile.
+    let (status, _, _) = get("/tiles/6/33/21.mvt?status=closed", &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = get(
+        "/tiles/6/33/21.mvt?status=running&organisation=land-nrw&kind=reporting",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the state's filter includes its municipalities"
+    );
+}
+
+#[tokio::test]
+async fn tilejson_carries_the_filter_and_fits_the_procedure() {
+    let (status, _, body) = get(
+        "/tiles.json?procedure=7",
+        &[(header::HOST, "karte.example:8080")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["tilejson"], "3.0.0");
+    assert_eq!(
+        v["tiles"][0],
+        "http://karte.example:8080/tiles/{z}/{x}/{y}.mvt?procedure=7"
+    );
+    let bounds: Vec<f64> = serde_json::from_value(v["bounds"].clone()).unwrap();
+    let want = [8.0, 50.86, 8.05, 50.89];
+    for (got, want) in bounds.iter().zip(want) {
+        assert!((got - want).abs() < 1e-6, "{bounds:?}");
+    }
+    let layers: Vec<_> = v["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(layers, ["procedures", "reports"]);
+    assert!(v["vector_layers"][0]["fields"]["title"].is_string());
+
+    let (status, _, body) = get(
+        "/style.json?procedure=7",
+        &[(header::HOST, "karte.example:8080")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["sources"]["partimap"]["url"],
+        "http://karte.example:8080/tiles.json?procedure=7"
+    );
+}
+
+#[tokio::test]
+async fn the_page_and_its_assets_are_served_from_the_binary() {
+    for (uri, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/assets/maplibre-gl.js", "text/javascript; charset=utf-8"),
+        ("/assets/maplibre-gl.css", "text/css; charset=utf-8"),
+        ("/assets/overview.js", "text/javascript; charset=utf-8"),
+        ("/assets/overview.css", "text/css; charset=utf-8"),
+    ] {
+        let (status, headers, body) = get(uri, &[]).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        assert_eq!(headers[header::CONTENT_TYPE], content_type, "{uri}");
+        assert!(body.len() > 500, "{uri}");
+    }
+    let (_, _, body) = get("/", &[]).await;
+    let html = String::from_utf8(body).unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no third-party URL in the page"
+    );
+}

@@ -1,0 +1,256 @@
+//! End-to-end: `partimap serve` on a new embedded store, as a newcomer runs
+//! it, with tiles checked by MapLibre's own decoder (`@mapbox/vector-tile`).
+
+#![allow(clippy::expect_used, reason = "test helper: a panic fails the test")]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Server, decoded_tile, sample, tile_bounds, tile_of};
+use geo::{Contains, Point};
+use serde_json::Value;
+
+fn public(status: &str) -> bool {
+    matches!(status, "published" | "in_progress" | "resolved")
+}
+
+/// The anchor of Siegen's defect reporter (data/README.md).
+const SIEGEN: (f64, f64) = (8.0243, 50.8748);
+
+#[test]
+fn siegens_defect_reporter_is_in_its_tile_with_every_public_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let (x, y) = tile_of(SIEGEN.0, SIEGEN.1, 14);
+    let (bytes, tile) = decoded_tile(&server, dir.path(), 14, x, y);
+
+    // The procedure: its area, with its properties, containing the anchor.
+    let procedures = tile["layers"]["procedures"]["features"].as_array().unwrap();
+    let reporter = procedures
+        .iter()
+        .find(|f| f["properties"]["title"] == "Mängelmelder Siegen")
+        .expect("Siegen's defect reporter is in its tile");
+    assert_eq!(reporter["properties"]["kind"], "reporting");
+    assert_eq!(reporter["properties"]["status"], "running");
+    assert_eq!(reporter["properties"]["organisation"], "Stadt Siegen");
+    assert_eq!(reporter["properties"]["placement"], "area");
+    assert_eq!(reporter["id"], reporter["properties"]["id"]);
+    let area: geo::Geometry =
+        serde_json::from_value::<geojson::Geometry>(reporter["geojson"].clone())
+            .unwrap()
+            .try_into()
+            .unwrap();
+    assert!(
+        area.contains(&Point::new(SIEGEN.0, SIEGEN.1)),
+        "the decoded area contains the anchor"
+    );
+
+    // Every ring as the specification wants it.
+    for f in procedures.iter().filter(|f| f["type"] == "Polygon") {
+        for ring in f["rings"].as_array().unwrap() {
+            assert_eq!(ring["zero_length_segments"], 0, "{f}");
+            assert!(ring["points"].as_u64().unwrap() >= 4, "{f}");
+            assert!(ring["area"].as_f64().unwrap() != 0.0, "{f}");
+        }
+        assert!(
+            f["rings"][0]["area"].as_f64().unwrap() > 0.0,
+            "the first ring is exterior: {f}"
+        );
+    }
+
+    // Reports: every public sample report of Siegen inside the tile is in
+    // it, nothing else is, and nothing private.
+    let [w, s, e, n] = tile_bounds(14, x, y);
+    let expected: Vec<(f64, f64, String)> = sample("reports.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["organisation"] == "stadt-siegen")
+        .map(|f| {
+            let c = &f["geometry"]["coordinates"];
+            (
+                c[0].as_f64().unwrap(),
+                c[1].as_f64().unwrap(),
+                f["properties"]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let decoded: Vec<(f64, f64, String)> = tile["layers"]["reports"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let keys: BTreeSet<_> = f["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                keys,
+                BTreeSet::from(["category", "id", "procedure_id", "status"]),
+                "no text, no contact: {f}"
+            );
+            assert_eq!(f["properties"]["procedure_id"], reporter["id"]);
+            let c = &f["geojson"]["coordinates"];
+            (
+                c[0].as_f64().unwrap(),
+                c[1].as_f64().unwrap(),
+                f["properties"]["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let near = |a: &(f64, f64, String), b: &(f64, f64, String)| {
+        (a.0 - b.0).abs() < 1e-4 && (a.1 - b.1).abs() < 1e-4 && a.2 == b.2
+    };
+    let inside: Vec<_> = expected
+        .iter()
+        .filter(|r| public(&r.2) && (w..e).contains(&r.0) && (s..n).contains(&r.1))
+        .collect();
+    assert!(
+        inside.len() >= 10,
+        "the anchor tile holds many reports ({})",
+        inside.len()
+    );
+    for r in &inside {
+        assert!(
+            decoded.iter().any(|d| near(d, r)),
+            "report {r:?} is missing from the tile"
+        );
+    }
+    for d in &decoded {
+        assert!(
+            expected.iter().any(|r| public(&r.2) && near(d, r)),
+            "decoded report {d:?} is no public sample report"
+        );
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        !text.contains("example.org"),
+        "a reporter's e-mail leaked into a tile"
+    );
+}
+
+#[test]
+fn the_whole_state_at_zoom_6_shows_a_statewide_draft_law_at_the_ministrys_seat() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let organisations = sample("organisations.geojson");
+    let seat = organisations["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["key"] == "justizministerium-nrw")
+        .expect("the ministry of justice is in the sample")["geometry"]["coordinates"]
+        .clone();
+    let (lon, lat) = (seat[0].as_f64().unwrap(), seat[1].as_f64().unwrap());
+    let (x, y) = tile_of(lon, lat, 6);
+    let (_, tile) = decoded_tile(&server, dir.path(), 6, x, y);
+    let law = tile["layers"]["procedures"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["title"] == "Entwurf eines Gesetzes zur Modernisierung des Justizvollzugs in Nordrhein-Westfalen")
+        .expect("the statewide draft law is on the map");
+    assert_eq!(law["type"], "Point");
+    assert_eq!(law["properties"]["placement"], "seat");
+    assert_eq!(law["properties"]["kind"], "formal_procedure");
+    let at = &law["geojson"]["coordinates"];
+    // One tile unit at zoom 6 is 360 / 64 / 4096 ≈ 0.0014°.
+    assert!(
+        (at[0].as_f64().unwrap() - lon).abs() < 0.002
+            && (at[1].as_f64().unwrap() - lat).abs() < 0.002,
+        "{at} vs {seat}"
+    );
+    // Only running procedures by default.
+    for f in tile["layers"]["procedures"]["features"].as_array().unwrap() {
+        assert_eq!(f["properties"]["status"], "running", "{f}");
+    }
+}
+
+#[test]
+fn bad_requests_get_problem_details_over_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    for (path, status, detail) in [
+        (
+            "/tiles/99/0/0.mvt",
+            400,
+            "tile 99/0/0: zoom 99 is out of range: tiles exist for zoom 0 to 22",
+        ),
+        (
+            "/tiles/3/9/0.mvt",
+            400,
+            "tile 3/9/0: x 9 is out of range at zoom 3: x must be 0 to 7",
+        ),
+        (
+            "/tiles/a/b/c.mvt",
+            400,
+            "invalid tile path: zoom \"a\" is not a whole number; x \"b\" is not a whole number; y \"c\" is not a whole number",
+        ),
+        ("/no/such/page", 404, "nothing is served at /no/such/page"),
+        (
+            "/tiles/5/16/10",
+            404,
+            "tiles are served as /tiles/{z}/{x}/{y}.mvt, not /tiles/5/16/10",
+        ),
+    ] {
+        let response = server.get(path);
+        assert_eq!(response.status(), status, "{path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: Value = response.json_or_panic();
+        assert_eq!(body["status"], status, "{path}");
+        assert_eq!(body["detail"], detail, "{path}");
+    }
+}
+
+#[test]
+fn data_survives_a_restart_and_sigterm_stops_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let first: Value = server.get("/readyz").json_or_panic();
+    assert_eq!(first["status"], "ready");
+    assert_eq!(first["database"], "up");
+    let procedures = sample("procedures.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(first["procedures"], procedures);
+    let (exit, log) = server.terminate();
+    assert!(exit.success(), "exit {exit:?}:\n{log}");
+    assert!(
+        log.contains("SIGTERM received, shutting down") && log.contains("stopped"),
+        "{log}"
+    );
+    assert!(
+        log.contains("loaded the sample data into the new store"),
+        "{log}"
+    );
+
+    let server = Server::start(dir.path());
+    let second: Value = server.get("/readyz").json_or_panic();
+    assert_eq!(second, first, "the same data after the restart");
+    assert!(
+        !server.log().contains("loaded the sample data"),
+        "the sample is loaded once:\n{}",
+        server.log()
+    );
+    let health: Value = server.get("/healthz").json_or_panic();
+    assert_eq!(health["status"], "ok");
+}
+
+trait JsonOrPanic {
+    fn json_or_panic(self) -> Value;
+}
+
+impl JsonOrPanic for reqwest::blocking::Response {
+    fn json_or_panic(self) -> Value {
+        let text = self.text().expect("a response body");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+}
