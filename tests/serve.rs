@@ -254,3 +254,65 @@ impl JsonOrPanic for reqwest::blocking::Response {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 }
+
+#[test]
+fn clusters_of_a_defect_reporter_add_up_to_its_public_reports_at_every_zoom() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    // The bounding box of Siegen's defect reporter (data/README.md).
+    let (west, south, east, north) = (7.999711, 50.855428, 8.046415, 50.892939);
+    let public_reports = sample("reports.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["properties"]["organisation"] == "stadt-siegen"
+                && public(f["properties"]["status"].as_str().unwrap())
+        })
+        .count() as u64;
+    assert!(public_reports > 50);
+    let (ax, ay) = tile_of(SIEGEN.0, SIEGEN.1, 14);
+    let (_, anchor) = decoded_tile(&server, dir.path(), 14, ax, ay);
+    let siegen = anchor["layers"]["procedures"]["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["title"] == "Mängelmelder Siegen")
+        .expect("Siegen's defect reporter")["id"]
+        .as_u64();
+    for z in [6u32, 9, 11, 13, 14] {
+        let (x0, y0) = tile_of(west, north, z);
+        let (x1, y1) = tile_of(east, south, z);
+        // Features near a tile's edge are in its neighbour's buffer too:
+        // count each feature id once.
+        let mut seen = std::collections::BTreeMap::new();
+        for x in x0..=x1 {
+            for y in y0..=y1 {
+                let (_, tile) = decoded_tile(&server, dir.path(), z, x, y);
+                for (layer, count_key) in [("clusters", Some("count")), ("reports", None)] {
+                    for f in tile["layers"][layer]["features"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                    {
+                        let procedure = f["properties"]["procedure_id"].as_u64().unwrap();
+                        let count = count_key.map_or(1, |k| f["properties"][k].as_u64().unwrap());
+                        if layer == "clusters" {
+                            assert!(z < 14, "no clusters from zoom 14 on");
+                            assert!(
+                                f["properties"]["expansion_zoom"].as_u64().unwrap() > u64::from(z)
+                            );
+                        }
+                        seen.insert((layer, f["id"].as_u64().unwrap()), (procedure, count));
+                    }
+                }
+            }
+        }
+        let total: u64 = seen
+            .values()
+            .filter(|(p, _)| Some(*p) == siegen)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(total, public_reports, "zoom {z}");
+    }
+}

@@ -5,17 +5,29 @@
 //!   the envelope of a [`TileCoord`].
 //! - [`filter`]: [`Filter`], the selection a map asks for (status, kind,
 //!   organisation with its sub-organisations, procedure, category).
-//! - [`index`]: [`Index`], two rstar R-trees — procedure bounding boxes and
-//!   report points — over the projected data, queried by envelope and filter.
+//! - [`generalise`]: procedure areas simplified per zoom (tiny ones become
+//!   points), computed once when a procedure enters the index.
+//! - [`cluster`]: hierarchical clusters of each procedure's reports for the
+//!   zooms below 14, supercluster-style, with counts per category and status.
+//! - [`index`]: [`Index`], rstar R-trees — procedure bounding boxes, report
+//!   points, and clusters per zoom — over the projected data, queried by
+//!   envelope and filter; built in bulk, then changed in place by
+//!   [`Changes`], each batch returning the [`DirtyRegion`]s it touched.
 //!
 //! Only public reports (published, in progress, resolved) enter the index,
 //! and no report carries its reporter's contact: whatever is in the index may
 //! be shown to anyone.
 
+pub mod cluster;
 pub mod filter;
+pub mod generalise;
 pub mod index;
 pub mod mercator;
 
+pub use cluster::Cluster;
 pub use filter::Filter;
-pub use index::{Index, IndexedOrganisation, IndexedProcedure, IndexedReport, Placement, Shape};
+pub use index::{
+    Changes, DirtyRegion, Index, IndexConfig, IndexedOrganisation, IndexedProcedure, IndexedReport,
+    Placement, ProcedureFacts, Shape,
+};
 pub use mercator::{Envelope, MAX_ZOOM, TileCoord, TileCoordError};

@@ -1,7 +1,7 @@
 //! Rendering one vector tile from the index.
 
 use chrono::NaiveDate;
-use partimap_index::{Filter, Index, Placement, Shape, TileCoord};
+use partimap_index::{Filter, Index, Placement, Shape, TileCoord, cluster};
 
 use crate::{
     geometry::{self, BUFFER, EXTENT, TileTransform},
@@ -10,8 +10,11 @@ use crate::{
 
 /// The layer of procedures: areas, and points for the rest.
 pub const PROCEDURES: &str = "procedures";
-/// The layer of public reports.
+/// The layer of public reports (at every zoom: below the cluster zoom, the
+/// reports that are not clustered with others).
 pub const REPORTS: &str = "reports";
+/// The layer of report clusters, below the cluster zoom.
+pub const CLUSTERS: &str = "clusters";
 
 /// Encodes the tile `tile` for `filter` on `today`; empty when nothing is in
 /// it. Features are in id order, so that the same data gives the same bytes
@@ -26,7 +29,7 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
     procedures.sort_unstable_by_key(|p| p.id);
     let mut layer = LayerBuilder::new(PROCEDURES, EXTENT);
     for p in procedures {
-        let geometry = match &p.shape {
+        let geometry = match p.shape_at(tile.z()) {
             Shape::Polygons(mp) => geometry::polygons(mp, &transform),
             Shape::Point(point) => {
                 TileGeometry::Points(geometry::point(*point, &transform).into_iter().collect())
@@ -49,28 +52,83 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
             properties.push(("end", Value::Str(end)));
         }
         debug_assert!(
-            matches!(p.placement, Placement::Area) == matches!(p.shape, Shape::Polygons(_))
+            matches!(p.placement, Placement::Area) == matches!(*p.shape, Shape::Polygons(_))
         );
         layer.add_feature(p.id.0 as u64, &geometry, &properties);
     }
 
-    let mut reports: Vec<_> = index.reports_in(&envelope, filter, today).collect();
-    reports.sort_unstable_by_key(|r| r.id);
     let mut report_layer = LayerBuilder::new(REPORTS, EXTENT);
-    for r in reports {
-        let Some(point) = geometry::point(geo::Point(r.position), &transform) else {
-            continue;
-        };
-        report_layer.add_feature(
-            r.id.0 as u64,
-            &TileGeometry::Points(vec![point]),
-            &[
-                ("id", Value::UInt(r.id.0 as u64)),
-                ("procedure_id", Value::UInt(r.procedure.0 as u64)),
-                ("category", Value::Str(&r.category)),
-                ("status", Value::Str(r.status.as_str())),
-            ],
-        );
+    let mut cluster_layer = LayerBuilder::new(CLUSTERS, EXTENT);
+    if tile.z() < index.config().cluster_below_zoom {
+        let mut clusters: Vec<_> = index
+            .clusters_in(tile.z(), &envelope, filter, today)
+            .collect();
+        clusters.sort_unstable_by_key(|(p, c, _)| (p.id, c.id));
+        for (p, c, count) in clusters {
+            let Some(point) = geometry::point(geo::Point(c.position), &transform) else {
+                continue;
+            };
+            let point = TileGeometry::Points(vec![point]);
+            let category = |n: u16| index.category_name(n).map(|c| &**c).unwrap_or("");
+            if c.is_single() {
+                let status = cluster::STATUSES[c.statuses.iter().position(|n| *n > 0).unwrap_or(0)];
+                report_layer.add_feature(
+                    c.id,
+                    &point,
+                    &[
+                        ("id", Value::UInt(c.id)),
+                        ("procedure_id", Value::UInt(p.id.0 as u64)),
+                        ("category", Value::Str(category(c.categories[0].0))),
+                        ("status", Value::Str(status.as_str())),
+                    ],
+                );
+                continue;
+            }
+            let keys: Vec<(String, u32)> = c
+                .categories
+                .iter()
+                .filter(|(n, _)| {
+                    filter.categories.is_empty()
+                        || filter.categories.iter().any(|f| *f == category(*n))
+                })
+                .map(|(n, count)| (format!("category:{}", category(*n)), *count))
+                .chain(
+                    cluster::STATUSES
+                        .iter()
+                        .zip(c.statuses)
+                        .filter(|(_, n)| filter.categories.is_empty() && *n > 0)
+                        .map(|(s, n)| (format!("status:{}", s.as_str()), n)),
+                )
+                .collect();
+            let mut properties = vec![
+                ("count", Value::UInt(u64::from(count))),
+                ("procedure_id", Value::UInt(p.id.0 as u64)),
+                ("expansion_zoom", Value::UInt(u64::from(c.split_zoom))),
+            ];
+            properties.extend(
+                keys.iter()
+                    .map(|(k, n)| (k.as_str(), Value::UInt(u64::from(*n)))),
+            );
+            cluster_layer.add_feature(c.id, &point, &properties);
+        }
+    } else {
+        let mut reports: Vec<_> = index.reports_in(&envelope, filter, today).collect();
+        reports.sort_unstable_by_key(|r| r.id);
+        for r in reports {
+            let Some(point) = geometry::point(geo::Point(r.position), &transform) else {
+                continue;
+            };
+            report_layer.add_feature(
+                r.id.0 as u64,
+                &TileGeometry::Points(vec![point]),
+                &[
+                    ("id", Value::UInt(r.id.0 as u64)),
+                    ("procedure_id", Value::UInt(r.procedure.0 as u64)),
+                    ("category", Value::Str(&r.category)),
+                    ("status", Value::Str(r.status.as_str())),
+                ],
+            );
+        }
     }
-    mvt::encode(&[layer, report_layer])
+    mvt::encode(&[layer, cluster_layer, report_layer])
 }

@@ -46,7 +46,7 @@ fn canonical_query(query: Option<&str>) -> String {
     s.finish()
 }
 
-fn field_descriptions() -> Value {
+fn field_descriptions(cluster_below_zoom: u8) -> Value {
     json!([
         {
             "id": render::PROCEDURES,
@@ -64,6 +64,19 @@ fn field_descriptions() -> Value {
                 "end": "String: YYYY-MM-DD, absent when open-ended",
                 "url": "String: the procedure's page on the portal",
                 "placement": "String: area, point or seat"
+            }
+        },
+        {
+            "id": render::CLUSTERS,
+            "description": "Clusters of public reports of one procedure, below the zoom where reports are shown singly",
+            "minzoom": 0,
+            "maxzoom": cluster_below_zoom.saturating_sub(1),
+            "fields": {
+                "count": "Number: reports in the cluster (of the filter's categories)",
+                "procedure_id": "Number",
+                "expansion_zoom": "Number: the zoom at which the cluster splits",
+                "category:<code>": "Number: reports of that category",
+                "status:<status>": "Number: reports in that status (published, in_progress, resolved)"
             }
         },
         {
@@ -143,7 +156,7 @@ async fn tilejson(
         "maxzoom": MAX_ZOOM,
         "bounds": bounds,
         "center": [centre.x, centre.y, 8],
-        "vector_layers": field_descriptions(),
+        "vector_layers": field_descriptions(index.config().cluster_below_zoom),
     })))
 }
 

@@ -281,7 +281,7 @@ async fn tilejson_carries_the_filter_and_fits_the_procedure() {
         .iter()
         .map(|l| l["id"].as_str().unwrap())
         .collect();
-    assert_eq!(layers, ["procedures", "reports"]);
+    assert_eq!(layers, ["procedures", "clusters", "reports"]);
     assert!(v["vector_layers"][0]["fields"]["title"].is_string());
 
     let (status, _, body) = get(

@@ -78,7 +78,11 @@ fn world() -> impl Strategy<Value = World> {
                     1 => Some(Area::Point(Point::new(*lon, *lat))),
                     _ => None,
                 },
-                categories: Vec::new(),
+                categories: CATEGORIES
+                    .iter()
+                    .take(2)
+                    .map(|c| partimap_model::Category { code: (*c).to_owned(), label: String::new() })
+                    .collect(),
             })
             .collect();
         let reports = reps
@@ -255,5 +259,260 @@ fn private_and_hidden_reports_never_enter_the_index() {
     assert_eq!(
         statuses,
         BTreeSet::from(["in_progress", "published", "resolved"])
+    );
+}
+
+/// Procedure ids, report ids, and per zoom the clusters (id, rounded
+/// position, count).
+type Answers = (BTreeSet<i64>, BTreeSet<i64>, Vec<Vec<(u64, i64, i64, u32)>>);
+
+/// Everything the index answers for one query, in a comparable form.
+fn answers(
+    index: &Index,
+    envelope: &Envelope,
+    f: &Filter,
+    today: NaiveDate,
+) -> Answers {
+    let procedures = index
+        .procedures_in(envelope, f, today)
+        .map(|p| p.id.0)
+        .collect();
+    let reports = index
+        .reports_in(envelope, f, today)
+        .map(|r| r.id.0)
+        .collect();
+    let clusters = (0..index.config().cluster_below_zoom)
+        .map(|z| {
+            let mut v: Vec<_> = index
+                .clusters_in(z, envelope, f, today)
+                .map(|(_, c, n)| {
+                    (
+                        c.id,
+                        c.position.x.round() as i64,
+                        c.position.y.round() as i64,
+                        n,
+                    )
+                })
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    (procedures, reports, clusters)
+}
+
+fn world_envelope() -> Envelope {
+    crate::TileCoord::new(0, 0, 0).unwrap().envelope()
+}
+
+/// A random edit of a world: what changes, applied to both the world and a
+/// batch of [`Changes`].
+#[derive(Debug, Clone)]
+enum Edit {
+    MoveOrganisationSeat(usize, f64, f64),
+    DropOrganisationSeat(usize),
+    ChangeProcedure(usize, usize, f64),
+    RemoveProcedure(usize),
+    ChangeReport(usize, usize, f64, f64),
+    RemoveReport(usize),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (0usize..8, 6.0f64..9.0, 50.5f64..52.0)
+            .prop_map(|(o, x, y)| Edit::MoveOrganisationSeat(o, x, y)),
+        (0usize..8).prop_map(Edit::DropOrganisationSeat),
+        (0usize..40, 0usize..6, 0.0f64..0.2).prop_map(|(p, k, d)| Edit::ChangeProcedure(p, k, d)),
+        (0usize..40).prop_map(Edit::RemoveProcedure),
+        (0usize..200, 0usize..5, 0.0f64..1.0, 0.0f64..1.0)
+            .prop_map(|(r, s, fx, fy)| Edit::ChangeReport(r, s, fx, fy)),
+        (0usize..200).prop_map(Edit::RemoveReport),
+    ]
+}
+
+fn apply_edit(world: &mut World, edit: &Edit, changes: &mut Changes) {
+    match *edit {
+        Edit::MoveOrganisationSeat(o, x, y) => {
+            if let Some(org) = world.organisations.get_mut(o) {
+                org.seat = Some(Point::new(x, y));
+                changes.organisations.push(org.clone());
+            }
+        }
+        Edit::DropOrganisationSeat(o) => {
+            if let Some(org) = world.organisations.get_mut(o) {
+                org.seat = None;
+                changes.organisations.push(org.clone());
+            }
+        }
+        Edit::ChangeProcedure(p, kind, shift) => {
+            if let Some(proc_) = world.procedures.get_mut(p) {
+                proc_.kind = KINDS[kind];
+                if let Some(Area::Polygons(mp)) = &mut proc_.area {
+                    use geo::Translate;
+                    mp.translate_mut(shift, 0.0);
+                }
+                changes.procedures.push(proc_.clone());
+            }
+        }
+        Edit::RemoveProcedure(p) => {
+            if p < world.procedures.len() {
+                let removed = world.procedures.remove(p);
+                world.reports.retain(|r| r.procedure != removed.id);
+                changes.removed_procedures.push(removed.id);
+            }
+        }
+        Edit::ChangeReport(r, status, fx, fy) => {
+            if let Some(report) = world.reports.get_mut(r) {
+                report.status = ReportStatus::ALL[status];
+                report.location = Point::new(6.0 + 3.0 * fx, 50.5 + 1.5 * fy);
+                changes.reports.push(report.clone());
+            }
+        }
+        Edit::RemoveReport(r) => {
+            if r < world.reports.len() {
+                let removed = world.reports.remove(r);
+                changes.removed_reports.push(removed.id);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 120, rng_seed: proptest::test_runner::RngSeed::Fixed(11), ..ProptestConfig::default() })]
+
+    /// Applying changes in place gives the same answers as building afresh
+    /// from the changed data: for procedures, reports and clusters at every
+    /// clustered zoom.
+    #[test]
+    fn incremental_changes_equal_a_fresh_bulk_load(
+        world in world(),
+        batches in prop::collection::vec(prop::collection::vec(edit(), 1..6), 1..4),
+        f in filter(),
+        day in 0u64..150,
+    ) {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(day);
+        let mut world = world;
+        let mut index = Index::build(&world.organisations, &world.procedures, &world.reports);
+        for batch in &batches {
+            let mut changes = Changes::default();
+            for e in batch {
+                apply_edit(&mut world, e, &mut changes);
+            }
+            index.apply(&changes);
+        }
+        let fresh = Index::build(&world.organisations, &world.procedures, &world.reports);
+        for f in [Filter::everything(), f] {
+            prop_assert_eq!(answers(&index, &world_envelope(), &f, today), answers(&fresh, &world_envelope(), &f, today));
+        }
+    }
+
+    /// At every clustered zoom, the clusters' counts under a filter add up to
+    /// the reports the filter admits.
+    #[test]
+    fn cluster_counts_add_up_to_the_reports(world in world(), f in filter(), day in 0u64..150) {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(day);
+        let index = Index::build(&world.organisations, &world.procedures, &world.reports);
+        let reports = index.reports_in(&world_envelope(), &f, today).count() as u32;
+        for zoom in 0..index.config().cluster_below_zoom {
+            let sum: u32 = index.clusters_in(zoom, &world_envelope(), &f, today).map(|(_, _, n)| n).sum();
+            prop_assert_eq!(sum, reports, "zoom {}", zoom);
+        }
+    }
+}
+
+#[test]
+fn a_report_change_dirties_only_its_place_and_procedure() {
+    let world = World {
+        organisations: vec![Organisation {
+            id: OrganisationId(1),
+            key: "land-nrw".into(),
+            name: "Land".into(),
+            kind: OrganisationKind::State,
+            ags: None,
+            parent: None,
+            seat: Some(Point::new(6.77, 51.22)),
+        }],
+        procedures: vec![Procedure {
+            id: ProcedureId(1),
+            organisation: OrganisationId(1),
+            external_id: "m".into(),
+            title: "M".into(),
+            summary: String::new(),
+            kind: ProcedureKind::Reporting,
+            start: NaiveDate::MIN,
+            end: None,
+            status_override: None,
+            url: "https://example.org".into(),
+            area: Some(Area::Polygons(MultiPolygon(vec![
+                polygon![(x: 7.0, y: 51.0), (x: 7.2, y: 51.0), (x: 7.1, y: 51.1)],
+            ]))),
+            categories: vec![partimap_model::Category {
+                code: "litter".into(),
+                label: String::new(),
+            }],
+        }],
+        reports: Vec::new(),
+    };
+    let mut index = Index::build(&world.organisations, &world.procedures, &world.reports);
+    let report = Report {
+        id: ReportId(1),
+        procedure: ProcedureId(1),
+        category: "litter".into(),
+        description: "x".into(),
+        status: ReportStatus::Published,
+        location: Point::new(7.1, 51.03),
+        created: chrono::DateTime::UNIX_EPOCH,
+        contact: None,
+    };
+    let dirty = index.apply(&Changes {
+        reports: vec![report],
+        ..Changes::default()
+    });
+    let today = NaiveDate::MIN;
+    let at = project(Coord { x: 7.1, y: 51.03 });
+    let tile_at = |z: u32| {
+        let n = f64::from(1u32 << z);
+        let size = 2.0 * crate::mercator::HALF_WORLD / n;
+        let x = ((at.x + crate::mercator::HALF_WORLD) / size).floor() as u32;
+        let y = ((crate::mercator::HALF_WORLD - at.y) / size).floor() as u32;
+        crate::TileCoord::new(z, x, y).unwrap()
+    };
+    for z in 0..=crate::MAX_ZOOM {
+        let tile = tile_at(u32::from(z)).envelope();
+        assert!(
+            dirty
+                .iter()
+                .any(|d| d.touches(z, &tile, &Filter::default(), today)),
+            "zoom {z}"
+        );
+        let other_category = Filter {
+            categories: vec!["graffiti".into()],
+            ..Filter::default()
+        };
+        let other_procedure = Filter {
+            procedures: vec![ProcedureId(2)],
+            ..Filter::default()
+        };
+        if z >= 14 {
+            assert!(
+                !dirty
+                    .iter()
+                    .any(|d| d.touches(z, &tile, &other_category, today)),
+                "zoom {z}"
+            );
+        }
+        assert!(
+            !dirty
+                .iter()
+                .any(|d| d.touches(z, &tile, &other_procedure, today)),
+            "zoom {z}"
+        );
+    }
+    // A far tile is untouched.
+    let far = crate::TileCoord::new(14, 0, 0).unwrap().envelope();
+    assert!(
+        !dirty
+            .iter()
+            .any(|d| d.touches(14, &far, &Filter::default(), today))
     );
 }

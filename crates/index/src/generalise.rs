@@ -1,0 +1,124 @@
+//! Generalisation of procedure areas per zoom, computed once when a
+//! procedure enters the index: simplified in Web Mercator with a tolerance of
+//! a fraction of a pixel at that zoom, and drawn as a point where the area is
+//! too small to be seen as one.
+
+use std::sync::Arc;
+
+use geo::{BoundingRect, InteriorPoint, MultiPolygon, Point, SimplifyVwPreserve};
+
+use crate::{Shape, mercator::HALF_WORLD};
+
+/// Zooms up to this one get their own generalised shape; deeper zooms draw
+/// the full geometry (a tile unit there is below 2.5 cm).
+pub const MAX_GENERALISED_ZOOM: u8 = 16;
+/// Tile coordinates per tile side (the MVT extent).
+const EXTENT: f64 = 4096.0;
+/// Vertices whose removal moves the outline by less than about a tile unit
+/// (an eighth of a pixel on a 512-pixel tile) go: Visvalingam–Whyatt removes
+/// a vertex whose triangle with its neighbours is smaller than this many
+/// square units.
+const AREA_TOLERANCE_UNITS: f64 = 2.0;
+/// An area whose bounding box is narrower and lower than this (two pixels on
+/// a 512-pixel tile) is drawn as a point, so that it stays visible.
+const MIN_SIDE_UNITS: f64 = 16.0;
+
+/// The size of one tile unit at `zoom`, in metres.
+pub fn unit(zoom: u8) -> f64 {
+    2.0 * HALF_WORLD / f64::from(1u32 << zoom) / EXTENT
+}
+
+/// The shape of an area at `zoom`.
+pub fn generalise(area: &MultiPolygon<f64>, zoom: u8) -> Shape {
+    let unit = unit(zoom);
+    let Some(bbox) = area.bounding_rect() else {
+        return Shape::Polygons(area.clone());
+    };
+    let small = |w: f64, h: f64| w < MIN_SIDE_UNITS * unit && h < MIN_SIDE_UNITS * unit;
+    if small(bbox.width(), bbox.height()) {
+        let at = area
+            .interior_point()
+            .unwrap_or_else(|| Point(bbox.center()));
+        return Shape::Point(at);
+    }
+    // Parts too small to see are dropped; the rest is simplified without
+    // creating self-intersections (topology-preserving VW).
+    let parts: Vec<_> = area
+        .0
+        .iter()
+        .filter(|p| {
+            p.bounding_rect()
+                .is_some_and(|b| !small(b.width(), b.height()))
+        })
+        .map(|p| p.simplify_vw_preserve(AREA_TOLERANCE_UNITS * unit * unit))
+        .collect();
+    Shape::Polygons(MultiPolygon(parts))
+}
+
+/// The shapes of an area for zooms `0..=MAX_GENERALISED_ZOOM`; a zoom whose
+/// simplification removes nothing shares the full shape.
+pub fn pyramid(area: &MultiPolygon<f64>, full: &Arc<Shape>) -> Vec<Arc<Shape>> {
+    let vertices = |mp: &MultiPolygon<f64>| -> usize {
+        mp.0.iter()
+            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+            .sum()
+    };
+    let all = vertices(area);
+    (0..=MAX_GENERALISED_ZOOM)
+        .map(|zoom| match generalise(area, zoom) {
+            Shape::Polygons(mp) if vertices(&mp) == all => full.clone(),
+            shape => Arc::new(shape),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::{Coord, LineString, Polygon};
+
+    use super::*;
+
+    /// A circle-like polygon of `n` vertices with radius `r` metres at `c`.
+    fn circle(c: Coord<f64>, r: f64, n: usize) -> MultiPolygon<f64> {
+        let ring: LineString<f64> = (0..=n)
+            .map(|i| {
+                let a = std::f64::consts::TAU * (i % n) as f64 / n as f64;
+                Coord {
+                    x: c.x + r * a.cos(),
+                    y: c.y + r * a.sin(),
+                }
+            })
+            .collect();
+        MultiPolygon(vec![Polygon::new(ring, vec![])])
+    }
+
+    #[test]
+    fn coarser_zooms_keep_fewer_vertices_and_tiny_areas_become_points() {
+        // A 20 km wide area of 400 vertices near Cologne.
+        let area = circle(
+            Coord {
+                x: 775_000.0,
+                y: 6_610_000.0,
+            },
+            10_000.0,
+            400,
+        );
+        let full = Arc::new(Shape::Polygons(area.clone()));
+        let shapes = pyramid(&area, &full);
+        let count = |s: &Shape| match s {
+            Shape::Polygons(mp) => mp.0[0].exterior().0.len(),
+            Shape::Point(_) => 1,
+        };
+        // At zoom 6 a tile unit is 153 m: 20 km are 131 units, an area.
+        assert!(matches!(*shapes[6], Shape::Polygons(_)));
+        // At zoom 2 the area is 8 units wide: a point.
+        assert!(matches!(*shapes[2], Shape::Point(_)));
+        let counts: Vec<_> = (6..=16).map(|z| count(&shapes[z as usize])).collect();
+        assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+        assert!(counts[0] < 60, "{counts:?}");
+        assert!(
+            Arc::ptr_eq(&shapes[16], &full),
+            "no simplification at zoom 16"
+        );
+    }
+}
