@@ -267,12 +267,7 @@ fn private_and_hidden_reports_never_enter_the_index() {
 type Answers = (BTreeSet<i64>, BTreeSet<i64>, Vec<Vec<(u64, i64, i64, u32)>>);
 
 /// Everything the index answers for one query, in a comparable form.
-fn answers(
-    index: &Index,
-    envelope: &Envelope,
-    f: &Filter,
-    today: NaiveDate,
-) -> Answers {
+fn answers(index: &Index, envelope: &Envelope, f: &Filter, today: NaiveDate) -> Answers {
     let procedures = index
         .procedures_in(envelope, f, today)
         .map(|p| p.id.0)
