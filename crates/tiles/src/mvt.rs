@@ -14,7 +14,7 @@
 //! `Feature { uint64 id = 1; packed uint32 tags = 2; GeomType type = 3;
 //! packed uint32 geometry = 4; }`.
 
-use std::collections::HashMap;
+use hashbrown::{Equivalent, HashMap};
 
 /// A property value. Strings are borrowed: a layer encodes them right away.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,6 +38,7 @@ pub enum TileGeometry {
     Polygons(Vec<Vec<Vec<[i32; 2]>>>),
 }
 
+/// A value as the layer's dictionary keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum ValueKey {
     Str(String),
@@ -45,6 +46,43 @@ enum ValueKey {
     Int(i64),
     Double(u64),
     Bool(bool),
+}
+
+/// The same, borrowed: looking a value up allocates nothing (only a value
+/// seen for the first time is copied). It hashes exactly as [`ValueKey`]
+/// does, the derived `Hash` of an enum being its discriminant, then its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ValueRef<'a> {
+    Str(&'a str),
+    UInt(u64),
+    Int(i64),
+    Double(u64),
+    Bool(bool),
+}
+
+impl Equivalent<ValueKey> for ValueRef<'_> {
+    fn equivalent(&self, key: &ValueKey) -> bool {
+        match (self, key) {
+            (Self::Str(a), ValueKey::Str(b)) => *a == b,
+            (Self::UInt(a), ValueKey::UInt(b)) => a == b,
+            (Self::Int(a), ValueKey::Int(b)) => a == b,
+            (Self::Double(a), ValueKey::Double(b)) => a == b,
+            (Self::Bool(a), ValueKey::Bool(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl ValueRef<'_> {
+    fn to_key(self) -> ValueKey {
+        match self {
+            Self::Str(s) => ValueKey::Str(s.to_owned()),
+            Self::UInt(v) => ValueKey::UInt(v),
+            Self::Int(v) => ValueKey::Int(v),
+            Self::Double(v) => ValueKey::Double(v),
+            Self::Bool(v) => ValueKey::Bool(v),
+        }
+    }
 }
 
 /// One layer being built.
@@ -167,11 +205,11 @@ impl LayerBuilder {
 
     fn value(&mut self, value: Value<'_>) -> u32 {
         let key = match value {
-            Value::Str(s) => ValueKey::Str(s.to_owned()),
-            Value::UInt(v) => ValueKey::UInt(v),
-            Value::Int(v) => ValueKey::Int(v),
-            Value::Double(v) => ValueKey::Double(v.to_bits()),
-            Value::Bool(v) => ValueKey::Bool(v),
+            Value::Str(s) => ValueRef::Str(s),
+            Value::UInt(v) => ValueRef::UInt(v),
+            Value::Int(v) => ValueRef::Int(v),
+            Value::Double(v) => ValueRef::Double(v.to_bits()),
+            Value::Bool(v) => ValueRef::Bool(v),
         };
         if let Some(i) = self.value_index.get(&key) {
             return *i;
@@ -203,7 +241,7 @@ impl LayerBuilder {
             }
         }
         put_bytes(&mut self.values, 4, &message);
-        self.value_index.insert(key, i);
+        self.value_index.insert(key.to_key(), i);
         i
     }
 
