@@ -11,6 +11,8 @@ use serde::Deserialize;
 
 /// The default address: loopback only, so that a first start exposes nothing.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The default tile cache budget in MiB.
+pub const DEFAULT_TILE_CACHE_MB: usize = 256;
 /// The default data directory of the embedded store.
 pub const DEFAULT_DATA_DIR: &str = "partimap-data";
 
@@ -27,7 +29,7 @@ pub enum LogFormat {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
-    /// public_url, load_sample, log_format).
+    /// public_url, load_sample, log_format, tile_cache_mb).
     #[arg(long, env = "PARTIMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080].
@@ -44,6 +46,10 @@ pub struct ServeArgs {
     /// proxy) [default: from the request's Host header].
     #[arg(long, env = "PARTIMAP_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The tile cache's memory budget in MiB; 0 turns it off (for
+    /// measurements) [default: 256].
+    #[arg(long, env = "PARTIMAP_TILE_CACHE_MB")]
+    pub tile_cache_mb: Option<usize>,
     /// Do not load the sample data into a new, empty store.
     #[arg(long)]
     pub no_sample: bool,
@@ -63,6 +69,7 @@ struct FileConfig {
     public_url: Option<String>,
     load_sample: Option<bool>,
     log_format: Option<LogFormat>,
+    tile_cache_mb: Option<usize>,
 }
 
 /// The checked configuration of `partimap serve`.
@@ -74,6 +81,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub load_sample: bool,
     pub log_format: LogFormat,
+    pub tile_cache_mb: usize,
 }
 
 impl Config {
@@ -122,6 +130,10 @@ impl Config {
                 .log_format
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
+            tile_cache_mb: args
+                .tile_cache_mb
+                .or(file.tile_cache_mb)
+                .unwrap_or(DEFAULT_TILE_CACHE_MB),
         })
     }
 }

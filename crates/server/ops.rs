@@ -20,9 +20,10 @@ pub fn router(state: OpsState) -> Router {
 }
 
 async fn readyz(State(state): State<OpsState>) -> impl IntoResponse {
-    let index = state.tiles.index();
-    let (procedures, _) = index.procedure_counts();
-    let reports = index.report_count();
+    let (procedures, reports) = {
+        let index = state.tiles.index();
+        (index.procedure_counts().0, index.report_count())
+    };
     match state.store.ping().await {
         Ok(()) => (
             StatusCode::OK,

@@ -46,7 +46,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "index built"
     );
-    let tiles = TilesState::new(index, config.public_url.clone());
+    let tiles = TilesState::new(
+        index,
+        config.public_url.clone(),
+        config.tile_cache_mb * 1024 * 1024,
+    );
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.bind))?;

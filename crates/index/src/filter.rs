@@ -4,7 +4,7 @@ use partimap_model::{OrganisationId, ProcedureId, ProcedureKind, ProcedureStatus
 
 /// A selection of procedures and reports. Empty lists mean "any"; the default
 /// shows what the overview map shows: running procedures of every kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Filter {
     /// Procedures in one of these statuses (on the day of the query).
     pub statuses: Vec<ProcedureStatus>,
@@ -29,6 +29,23 @@ impl Default for Filter {
 }
 
 impl Filter {
+    /// The same filter with its lists sorted and without repeats, so that
+    /// equal selections compare (and cache) as equal.
+    #[must_use]
+    pub fn normalised(mut self) -> Self {
+        self.statuses.sort_unstable_by_key(|s| s.as_str());
+        self.statuses.dedup();
+        self.kinds.sort_unstable_by_key(|k| k.as_str());
+        self.kinds.dedup();
+        self.organisations.sort_unstable();
+        self.organisations.dedup();
+        self.procedures.sort_unstable();
+        self.procedures.dedup();
+        self.categories.sort_unstable();
+        self.categories.dedup();
+        self
+    }
+
     /// A filter that lets everything through, whatever its status.
     pub fn everything() -> Self {
         Self {

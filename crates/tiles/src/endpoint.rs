@@ -1,6 +1,6 @@
 //! `GET /tiles/{z}/{x}/{y}.mvt`.
 
-use std::io::Write;
+use std::sync::Arc;
 
 use axum::{
     Router,
@@ -10,10 +10,15 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use flate2::{Compression, write::GzEncoder};
 use partimap_index::TileCoord;
 
-use crate::{TilesState, params, problem::HttpError, render, today};
+use crate::{
+    TilesState,
+    cache::{CacheKey, EncodedTile, Encoding},
+    params,
+    problem::HttpError,
+    render, today,
+};
 
 pub const CONTENT_TYPE: &str = "application/vnd.mapbox-vector-tile";
 /// Tiles change whenever the data does: caches must revalidate (cheaply, by
@@ -52,21 +57,30 @@ pub fn parse_tile_path(z: &str, x: &str, y: &str) -> Result<TileCoord, HttpError
     }
 }
 
-/// Whether the client accepts gzip (RFC 9110 content negotiation, honouring
-/// `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or("");
-            let refused = parts
-                .any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+/// The coding to answer with: brotli, else gzip, else none, as the client
+/// accepts them (RFC 9110 content negotiation, honouring `q=0`).
+fn negotiate(headers: &HeaderMap) -> Encoding {
+    let accepted = |wanted: &str| {
+        headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|coding| {
+                let mut parts = coding.split(';').map(str::trim);
+                let name = parts.next().unwrap_or("");
+                let refused = parts
+                    .any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()) == Some(0.0));
+                (name.eq_ignore_ascii_case(wanted) || name == "*") && !refused
+            })
+    };
+    if accepted("br") {
+        Encoding::Brotli
+    } else if accepted("gzip") {
+        Encoding::Gzip
+    } else {
+        Encoding::Identity
+    }
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110
@@ -88,39 +102,61 @@ async fn tile(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     let coord = parse_tile_path(&z, &x, &y)?;
-    let index = state.index();
-    let filter = params::parse(query.as_deref(), &index)?;
-    let bytes =
-        tokio::task::spawn_blocking(move || render::render(&index, coord, &filter, today()))
+    let filter = params::parse(query.as_deref(), &state.index())?;
+    let key = CacheKey {
+        tile: coord,
+        filter,
+        day: today(),
+    };
+    let encoding = negotiate(&headers);
+    let (tile, hit) = match state.cache().get(&key) {
+        Some(tile) => (tile, true),
+        None => {
+            let rendering = state.clone();
+            let k = key.clone();
+            let tile = tokio::task::spawn_blocking(move || {
+                let raw = render::render(&rendering.index(), k.tile, &k.filter, k.day);
+                let tile = Arc::new(EncodedTile::new(raw));
+                // Compressing here keeps it off the async threads.
+                tile.body(encoding);
+                tile
+            })
             .await
             .map_err(|e| HttpError::internal(&e))?;
-    if bytes.is_empty() {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    let gzip = accepts_gzip(&headers);
-    let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
-    let etag = if gzip {
-        format!("\"{hash:032x}-gz\"")
-    } else {
-        format!("\"{hash:032x}\"")
+            state.cache().insert(key, tile.clone());
+            (tile, false)
+        }
     };
-    let mut response = if not_modified(&headers, &etag) {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else if gzip {
-        let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 2), Compression::fast());
-        encoder
-            .write_all(&bytes)
-            .map_err(|e| HttpError::internal(&e))?;
-        let body = encoder.finish().map_err(|e| HttpError::internal(&e))?;
-        let mut r = Response::new(Body::from(body));
-        r.headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        r
+    let mut response = if tile.raw.is_empty() {
+        StatusCode::NO_CONTENT.into_response()
     } else {
-        Response::new(Body::from(bytes))
+        let etag = tile.etag(encoding);
+        let mut response = if not_modified(&headers, &etag) {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let body = if tile.needs(encoding) {
+                let t = tile.clone();
+                tokio::task::spawn_blocking(move || t.body(encoding))
+                    .await
+                    .map_err(|e| HttpError::internal(&e))?
+            } else {
+                tile.body(encoding)
+            };
+            let mut r = Response::new(Body::from(body));
+            if let Some(coding) = encoding.header() {
+                r.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
+            }
+            r
+        };
+        let h = response.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Ok(etag) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, etag);
+        }
+        response
     };
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
@@ -130,9 +166,10 @@ async fn tile(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
-    if let Ok(etag) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, etag);
-    }
+    h.insert(
+        "x-partimap-cache",
+        HeaderValue::from_static(if hit { "hit" } else { "miss" }),
+    );
     Ok(response)
 }
 
@@ -167,12 +204,12 @@ mod tests {
         let with = |v: &'static str| {
             let mut h = HeaderMap::new();
             h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(v));
-            accepts_gzip(&h)
+            negotiate(&h)
         };
-        assert!(with("gzip, deflate, br"));
-        assert!(with("br;q=1.0, gzip;q=0.8"));
-        assert!(!with("gzip;q=0"));
-        assert!(!with("br"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
+        assert_eq!(with("gzip, deflate, br"), Encoding::Brotli);
+        assert_eq!(with("br;q=0, gzip;q=0.8"), Encoding::Gzip);
+        assert_eq!(with("gzip;q=0"), Encoding::Identity);
+        assert_eq!(with("deflate"), Encoding::Identity);
+        assert_eq!(negotiate(&HeaderMap::new()), Encoding::Identity);
     }
 }

@@ -7,14 +7,17 @@
 //! - [`render`]: one tile from the index, layers `procedures` and `reports`.
 //! - [`params`]: the filter query parameters shared by tiles, TileJSON and
 //!   the style.
-//! - [`endpoint`]: `GET /tiles/{z}/{x}/{y}.mvt` with gzip, ETag/304, 204 for
-//!   empty tiles.
+//! - [`cache`]: encoded tiles in memory up to a budget, invalidated exactly
+//!   where the index says a change touched.
+//! - [`endpoint`]: `GET /tiles/{z}/{x}/{y}.mvt` with gzip and brotli, ETag per
+//!   encoding, 304, 204 for empty tiles.
 //! - [`tilejson`]: `GET /tiles.json` (TileJSON 3.0.0) and `GET /style.json`
 //!   (a MapLibre style).
 //! - [`pages`]: the overview map page and its assets, MapLibre GL JS
 //!   included, all served from the binary.
 //! - [`problem`]: errors as RFC 7807 problem+json.
 
+pub mod cache;
 pub mod endpoint;
 pub mod geometry;
 pub mod mvt;
@@ -24,47 +27,58 @@ pub mod problem;
 pub mod render;
 pub mod tilejson;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use axum::{Router, http::HeaderMap};
-use partimap_index::Index;
+use partimap_index::{Changes, Index};
 
-/// What the tile handlers share: the current index, swapped whole when the
-/// data changes, and the public base URL (when configured).
+use crate::cache::TileCache;
+
+/// What the tile handlers share: the index (changed in place by
+/// [`TilesState::apply`]), the tile cache and the public base URL.
 #[derive(Debug, Clone)]
 pub struct TilesState {
-    index: Arc<RwLock<Arc<Index>>>,
+    index: Arc<RwLock<Index>>,
+    cache: Arc<TileCache>,
     public_url: Option<Arc<str>>,
 }
 
 impl TilesState {
     /// `public_url` (e.g. `https://karte.beteiligung.nrw.de`) is used in
     /// TileJSON and the style; without it the request's `Host` is.
-    pub fn new(index: Index, public_url: Option<String>) -> Self {
+    /// `cache_bytes` is the tile cache's budget; 0 turns it off.
+    pub fn new(index: Index, public_url: Option<String>, cache_bytes: usize) -> Self {
         Self {
-            index: Arc::new(RwLock::new(Arc::new(index))),
+            index: Arc::new(RwLock::new(index)),
+            cache: Arc::new(TileCache::new(cache_bytes)),
             public_url: public_url.map(|u| u.trim_end_matches('/').into()),
         }
     }
 
-    /// The current index. Readers keep the `Arc` they got, so a swap never
-    /// waits for a tile being rendered.
-    pub fn index(&self) -> Arc<Index> {
-        match self.index.read() {
-            Ok(guard) => guard.clone(),
-            // A writer cannot panic while holding the lock (it only swaps an
-            // Arc), but a poisoned lock still holds a whole index.
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    /// Reads the index. Hold the guard briefly: a change waits for it.
+    pub fn index(&self) -> RwLockReadGuard<'_, Index> {
+        // Writers only run `Index::apply`, which does not panic on data it
+        // accepted; a poisoned lock still holds a whole index.
+        self.index
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Replaces the index.
-    pub fn replace_index(&self, index: Index) {
-        let index = Arc::new(index);
-        match self.index.write() {
-            Ok(mut guard) => *guard = index,
-            Err(poisoned) => *poisoned.into_inner() = index,
-        }
+    pub fn cache(&self) -> &TileCache {
+        &self.cache
+    }
+
+    /// Applies a batch of changes to the index and drops the cached tiles
+    /// they touched; returns how many were dropped.
+    pub fn apply(&self, changes: &Changes) -> usize {
+        let dirty = {
+            let mut index = self
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            index.apply(changes)
+        };
+        self.cache.invalidate(&dirty)
     }
 
     /// The absolute base URL for links in TileJSON and the style.

@@ -88,5 +88,5 @@ pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
             }
         }
     }
-    Ok(filter)
+    Ok(filter.normalised())
 }

@@ -166,7 +166,7 @@ async fn style(
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
     // Checked here so that a bad filter fails at once, not in every tile.
-    params::parse(query.as_deref(), &state.index())?;
+    drop(params::parse(query.as_deref(), &state.index())?);
     let base = state.base_url(&headers);
     let text = STYLE_TEMPLATE.replace(
         "__BASE_URL__/tiles.json",

@@ -82,7 +82,7 @@ async fn get(
     uri: &str,
     headers: &[(header::HeaderName, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let app = router(TilesState::new(fixture(), None));
+    let app = router(TilesState::new(fixture(), None, 0));
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(name, *value);
@@ -317,4 +317,110 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
         !html.contains("http://") && !html.contains("https://"),
         "no third-party URL in the page"
     );
+}
+
+async fn fetch(
+    app: &axum::Router,
+    uri: &str,
+    encoding: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let request = Request::get(uri)
+        .header(header::ACCEPT_ENCODING, encoding)
+        .body(Body::empty())
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    (
+        status,
+        headers,
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+}
+
+fn cache_state(headers: &axum::http::HeaderMap) -> &str {
+    headers["x-partimap-cache"].to_str().unwrap()
+}
+
+#[tokio::test]
+async fn a_change_invalidates_exactly_the_cached_tiles_it_touches() {
+    let state = TilesState::new(fixture(), None, 64 << 20);
+    let app = router(state.clone());
+    // Zoom 14 tiles: Siegen's reporter (with its report), and the state's
+    // seat in Düsseldorf (the draft law).
+    let siegen = "/tiles/14/8557/5494.mvt";
+    let duesseldorf = "/tiles/14/8500/5468.mvt";
+    let siegen_dialogs = "/tiles/14/8557/5494.mvt?kind=dialog";
+    for uri in [siegen, duesseldorf, siegen_dialogs] {
+        let (_, headers, _) = fetch(&app, uri, "gzip").await;
+        assert_eq!(cache_state(&headers), "miss", "{uri}");
+        let (_, headers, _) = fetch(&app, uri, "gzip").await;
+        assert_eq!(cache_state(&headers), "hit", "{uri}");
+    }
+    let (status, _, _) = fetch(&app, duesseldorf, "gzip").await;
+    assert_eq!(status, StatusCode::OK, "the draft law is drawn at the seat");
+    let (_, before, _) = fetch(&app, siegen, "identity").await;
+
+    // A second report in Siegen.
+    let report = Report {
+        id: ReportId(4),
+        procedure: ProcedureId(7),
+        category: "litter".into(),
+        description: "Noch mehr Müll".into(),
+        status: ReportStatus::Published,
+        location: Point::new(8.0260, 50.8750),
+        created: chrono::DateTime::UNIX_EPOCH,
+        contact: None,
+    };
+    let dropped = state.apply(&partimap_index::Changes {
+        reports: vec![report],
+        ..Default::default()
+    });
+    assert_eq!(
+        dropped, 1,
+        "one cached tile (Siegen's, unfiltered) showed the change"
+    );
+
+    let (_, headers, _) = fetch(&app, siegen, "identity").await;
+    assert_eq!(cache_state(&headers), "miss");
+    assert_ne!(
+        headers[header::ETAG],
+        before[header::ETAG],
+        "the new tile has a new ETag"
+    );
+    let (_, headers, _) = fetch(&app, duesseldorf, "gzip").await;
+    assert_eq!(cache_state(&headers), "hit", "a tile far away stays cached");
+    let (_, headers, _) = fetch(&app, siegen_dialogs, "gzip").await;
+    assert_eq!(
+        cache_state(&headers),
+        "hit",
+        "a filter that excludes the reporter stays cached"
+    );
+    assert_eq!(
+        state
+            .cache()
+            .stats
+            .invalidated
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+#[tokio::test]
+async fn brotli_is_preferred_and_has_its_own_etag() {
+    let app = router(TilesState::new(fixture(), None, 64 << 20));
+    let (status, headers, body) = fetch(&app, "/tiles/6/33/21.mvt", "gzip, br").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_ENCODING], "br");
+    assert!(headers[header::ETAG].to_str().unwrap().ends_with("-br\""));
+    let mut raw = Vec::new();
+    brotli::BrotliDecompress(&mut &body[..], &mut raw).unwrap();
+    let (_, _, identity) = fetch(&app, "/tiles/6/33/21.mvt", "identity").await;
+    assert_eq!(raw, identity, "the brotli body decodes to the tile");
 }

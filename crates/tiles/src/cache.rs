@@ -1,0 +1,252 @@
+//! The tile cache: encoded tiles in memory up to a byte budget, least
+//! recently used first out, invalidated precisely — a change drops exactly
+//! the cached tiles whose area it touches, at every zoom, for every filter
+//! that admits the changed procedure, and nothing else.
+
+use std::{
+    io::Write,
+    sync::{
+        Arc, Mutex, OnceLock,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use axum::body::Bytes;
+use chrono::NaiveDate;
+use lru::LruCache;
+use partimap_index::{DirtyRegion, Filter, TileCoord};
+
+use crate::geometry::{BUFFER, EXTENT};
+
+/// What a cached tile is cached under. The day is part of it because
+/// procedure statuses follow the date.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub tile: TileCoord,
+    pub filter: Filter,
+    pub day: NaiveDate,
+}
+
+/// An encoded tile and its compressed forms, made when first asked for.
+#[derive(Debug)]
+pub struct EncodedTile {
+    pub raw: Bytes,
+    /// xxh3-128 of `raw`: the ETag's base.
+    pub hash: u128,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl EncodedTile {
+    pub fn new(raw: Vec<u8>) -> Self {
+        let hash = xxhash_rust::xxh3::xxh3_128(&raw);
+        Self {
+            raw: raw.into(),
+            hash,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    /// What it counts against the budget: the raw bytes, room for both
+    /// compressed forms (each smaller than the raw tile) made on demand, and
+    /// the entry itself.
+    fn charge(&self) -> usize {
+        3 * self.raw.len() + 256
+    }
+
+    pub fn gzip(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                let mut e = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(self.raw.len() / 2),
+                    flate2::Compression::fast(),
+                );
+                // Writing to a Vec cannot fail.
+                let _ = e.write_all(&self.raw);
+                e.finish().unwrap_or_default().into()
+            })
+            .clone()
+    }
+
+    pub fn brotli(&self) -> Bytes {
+        self.brotli
+            .get_or_init(|| {
+                let mut out = Vec::with_capacity(self.raw.len() / 2);
+                // Quality 5 compresses tiles better than gzip at a similar speed.
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 5,
+                    lgwin: 22,
+                    ..Default::default()
+                };
+                let _ = brotli::BrotliCompress(&mut &self.raw[..], &mut out, &params);
+                out.into()
+            })
+            .clone()
+    }
+
+    /// Whether the form for `encoding` still has to be made.
+    pub fn needs(&self, encoding: Encoding) -> bool {
+        match encoding {
+            Encoding::Brotli => self.brotli.get().is_none(),
+            Encoding::Gzip => self.gzip.get().is_none(),
+            Encoding::Identity => false,
+        }
+    }
+
+    /// The body for `encoding`.
+    pub fn body(&self, encoding: Encoding) -> Bytes {
+        match encoding {
+            Encoding::Brotli => self.brotli(),
+            Encoding::Gzip => self.gzip(),
+            Encoding::Identity => self.raw.clone(),
+        }
+    }
+
+    /// The strong ETag of the form for `encoding`: each encoding is its own
+    /// representation.
+    pub fn etag(&self, encoding: Encoding) -> String {
+        let suffix = match encoding {
+            Encoding::Brotli => "-br",
+            Encoding::Gzip => "-gz",
+            Encoding::Identity => "",
+        };
+        format!("\"{:032x}{suffix}\"", self.hash)
+    }
+}
+
+/// A content coding of a tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Encoding {
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Self::Brotli => Some("br"),
+            Self::Gzip => Some("gzip"),
+            Self::Identity => None,
+        }
+    }
+}
+
+/// Counters of the cache, for metrics and tests.
+#[derive(Debug, Default)]
+pub struct CacheStats {
+    pub hits: AtomicU64,
+    pub misses: AtomicU64,
+    pub invalidated: AtomicU64,
+    pub evicted: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Entries {
+    lru: LruCache<CacheKey, Arc<EncodedTile>>,
+    bytes: usize,
+}
+
+/// The cache. A budget of 0 turns it off (every tile is rendered).
+#[derive(Debug)]
+pub struct TileCache {
+    entries: Mutex<Entries>,
+    budget: usize,
+    pub stats: CacheStats,
+}
+
+impl TileCache {
+    pub fn new(budget_bytes: usize) -> Self {
+        Self {
+            entries: Mutex::new(Entries {
+                lru: LruCache::unbounded(),
+                bytes: 0,
+            }),
+            budget: budget_bytes,
+            stats: CacheStats::default(),
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.budget > 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // Nothing panics while holding the lock; a poisoned one is still whole.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn get(&self, key: &CacheKey) -> Option<Arc<EncodedTile>> {
+        if !self.enabled() {
+            return None;
+        }
+        let found = self.lock().lru.get(key).cloned();
+        let counter = if found.is_some() {
+            &self.stats.hits
+        } else {
+            &self.stats.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    /// Keeps a tile, evicting the least recently used beyond the budget.
+    pub fn insert(&self, key: CacheKey, tile: Arc<EncodedTile>) {
+        if !self.enabled() {
+            return;
+        }
+        let weight = tile.charge();
+        let mut entries = self.lock();
+        if let Some(old) = entries.lru.put(key, tile) {
+            entries.bytes = entries.bytes.saturating_sub(old.charge());
+        }
+        entries.bytes += weight;
+        while entries.bytes > self.budget {
+            let Some((_, old)) = entries.lru.pop_lru() else {
+                break;
+            };
+            entries.bytes = entries.bytes.saturating_sub(old.charge());
+            self.stats.evicted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Drops every cached tile a change touched; returns how many.
+    pub fn invalidate(&self, regions: &[DirtyRegion]) -> usize {
+        if regions.is_empty() || !self.enabled() {
+            return 0;
+        }
+        let mut entries = self.lock();
+        let stale: Vec<CacheKey> = entries
+            .lru
+            .iter()
+            .filter(|(key, _)| {
+                let envelope = key
+                    .tile
+                    .envelope()
+                    .grow(key.tile.size() * f64::from(BUFFER) / f64::from(EXTENT));
+                regions
+                    .iter()
+                    .any(|r| r.touches(key.tile.z(), &envelope, &key.filter, key.day))
+            })
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &stale {
+            if let Some(old) = entries.lru.pop(key) {
+                entries.bytes = entries.bytes.saturating_sub(old.charge());
+            }
+        }
+        self.stats
+            .invalidated
+            .fetch_add(stale.len() as u64, Ordering::Relaxed);
+        stale.len()
+    }
+
+    /// How many tiles and bytes are cached.
+    pub fn size(&self) -> (usize, usize) {
+        let entries = self.lock();
+        (entries.lru.len(), entries.bytes)
+    }
+}
