@@ -101,6 +101,7 @@ async fn tile(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, HttpError> {
+    let started = std::time::Instant::now();
     let coord = parse_tile_path(&z, &x, &y)?;
     let filter = params::parse(query.as_deref(), &state.index())?;
     let key = CacheKey {
@@ -170,6 +171,9 @@ async fn tile(
         "x-partimap-cache",
         HeaderValue::from_static(if hit { "hit" } else { "miss" }),
     );
+    state
+        .metrics()
+        .observe(coord.z(), started.elapsed(), tile.raw.len(), hit);
     Ok(response)
 }
 

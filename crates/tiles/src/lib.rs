@@ -15,11 +15,13 @@
 //!   (a MapLibre style).
 //! - [`pages`]: the overview map page and its assets, MapLibre GL JS
 //!   included, all served from the binary.
+//! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`problem`]: errors as RFC 7807 problem+json.
 
 pub mod cache;
 pub mod endpoint;
 pub mod geometry;
+pub mod metrics;
 pub mod mvt;
 pub mod pages;
 pub mod params;
@@ -32,7 +34,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use axum::{Router, http::HeaderMap};
 use partimap_index::{Changes, Index};
 
-use crate::cache::TileCache;
+use crate::{cache::TileCache, metrics::TileMetrics};
 
 /// What the tile handlers share: the index (changed in place by
 /// [`TilesState::apply`]), the tile cache and the public base URL.
@@ -40,6 +42,7 @@ use crate::cache::TileCache;
 pub struct TilesState {
     index: Arc<RwLock<Index>>,
     cache: Arc<TileCache>,
+    metrics: Arc<TileMetrics>,
     public_url: Option<Arc<str>>,
 }
 
@@ -51,6 +54,7 @@ impl TilesState {
         Self {
             index: Arc::new(RwLock::new(index)),
             cache: Arc::new(TileCache::new(cache_bytes)),
+            metrics: Arc::new(TileMetrics::default()),
             public_url: public_url.map(|u| u.trim_end_matches('/').into()),
         }
     }
@@ -66,6 +70,10 @@ impl TilesState {
 
     pub fn cache(&self) -> &TileCache {
         &self.cache
+    }
+
+    pub fn metrics(&self) -> &TileMetrics {
+        &self.metrics
     }
 
     /// Applies a batch of changes to the index and drops the cached tiles
@@ -113,6 +121,7 @@ pub fn router(state: TilesState) -> Router {
         .merge(pages::router())
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
-        .merge(endpoint::router(state))
+        .merge(endpoint::router(state.clone()))
+        .merge(metrics::router(state))
         .merge(documents)
 }

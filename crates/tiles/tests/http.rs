@@ -424,3 +424,32 @@ async fn brotli_is_preferred_and_has_its_own_etag() {
     let (_, _, identity) = fetch(&app, "/tiles/6/33/21.mvt", "identity").await;
     assert_eq!(raw, identity, "the brotli body decodes to the tile");
 }
+
+#[tokio::test]
+async fn metrics_count_tiles_per_zoom_and_cache_hits() {
+    let app = router(TilesState::new(fixture(), None, 64 << 20));
+    for _ in 0..3 {
+        fetch(&app, "/tiles/6/33/21.mvt", "gzip").await;
+    }
+    let (status, headers, body) = fetch(&app, "/metrics", "identity").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = String::from_utf8(body).unwrap();
+    for line in [
+        "partimap_tile_seconds_count{zoom=\"6\"} 3",
+        "partimap_tile_bytes_count{zoom=\"6\"} 3",
+        "partimap_tile_cache_hits_total 2",
+        "partimap_tile_cache_misses_total 1",
+        "partimap_tile_cache_tiles 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from:\n{text}"
+        );
+    }
+}
