@@ -82,17 +82,9 @@ pub struct ProcedureFacts {
 }
 
 impl ProcedureFacts {
-    /// The status on `today` (same rule as [`Procedure::status`]).
+    /// The status on `today` (the rule of [`Procedure::status`]).
     pub fn status(&self, today: NaiveDate) -> ProcedureStatus {
-        if let Some(status) = self.status_override {
-            status
-        } else if today < self.start {
-            ProcedureStatus::Upcoming
-        } else if self.end.is_some_and(|end| today > end) {
-            ProcedureStatus::Closed
-        } else {
-            ProcedureStatus::Running
-        }
+        ProcedureStatus::on(today, self.start, self.end, self.status_override)
     }
 
     /// Whether the procedure part of `filter` admits this procedure.

@@ -84,6 +84,24 @@ pub async fn load(
     Ok(summary)
 }
 
+/// A draft's problems seen from its feature: the draft names its geometry
+/// `/geometry`, everything else relative to the properties.
+fn in_feature(found: Problems) -> Problems {
+    Problems(
+        found
+            .0
+            .into_iter()
+            .map(|p| {
+                if p.pointer.starts_with("/geometry") {
+                    p
+                } else {
+                    p.within("/properties")
+                }
+            })
+            .collect(),
+    )
+}
+
 struct Loader<'a> {
     tx: &'a mut WriteTx,
     rejections: Vec<Rejection>,
@@ -212,19 +230,10 @@ impl Loader<'_> {
                 categories: features::categories(&props, &mut problems),
             };
             let id = self.tx.next_procedure_id().await?;
-            // The draft's pointers are relative to the properties, but for
-            // its geometry, which it names as /geometry.
             let validated = match draft.validate(id) {
                 Ok(p) => Some(p),
                 Err(found) => {
-                    for p in found.0 {
-                        let p = if p.pointer.starts_with("/geometry") {
-                            p
-                        } else {
-                            p.within("/properties")
-                        };
-                        problems.0.push(p);
-                    }
+                    problems.extend(in_feature(found));
                     None
                 }
             };
@@ -277,14 +286,7 @@ impl Loader<'_> {
                 (Some(draft), Some(procedure)) => match draft.validate(id, procedure, now) {
                     Ok(r) => Some(r),
                     Err(found) => {
-                        for p in found.0 {
-                            let p = if p.pointer.starts_with("/geometry") {
-                                p
-                            } else {
-                                p.within("/properties")
-                            };
-                            problems.0.push(p);
-                        }
+                        problems.extend(in_feature(found));
                         None
                     }
                 },

@@ -83,6 +83,28 @@ impl ProcedureStatus {
     }
 }
 
+impl ProcedureStatus {
+    /// The status on `today` of a procedure running from `start` to `end`:
+    /// the one set by hand, else upcoming before `start`, closed after `end`,
+    /// running in between.
+    pub fn on(
+        today: NaiveDate,
+        start: NaiveDate,
+        end: Option<NaiveDate>,
+        status_override: Option<ProcedureStatus>,
+    ) -> Self {
+        if let Some(status) = status_override {
+            status
+        } else if today < start {
+            Self::Upcoming
+        } else if end.is_some_and(|end| today > end) {
+            Self::Closed
+        } else {
+            Self::Running
+        }
+    }
+}
+
 impl FromStr for ProcedureStatus {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -141,16 +163,7 @@ impl Procedure {
     /// The status on `today`: the one set by hand, else derived from the dates
     /// (upcoming before `start`, closed after `end`, running in between).
     pub fn status(&self, today: NaiveDate) -> ProcedureStatus {
-        if let Some(status) = self.status_override {
-            return status;
-        }
-        if today < self.start {
-            ProcedureStatus::Upcoming
-        } else if self.end.is_some_and(|end| today > end) {
-            ProcedureStatus::Closed
-        } else {
-            ProcedureStatus::Running
-        }
+        ProcedureStatus::on(today, self.start, self.end, self.status_override)
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {

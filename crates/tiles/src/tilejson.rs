@@ -123,25 +123,20 @@ async fn tilejson(
             [min.x, min.y, max.x, max.y].map(|v| (v * 1e6).round() / 1e6)
         })
         .unwrap_or(NRW_BOUNDS);
+    // The centre in Web Mercator, where the map's middle is.
+    let (sw, ne) = (
+        mercator::project(Coord {
+            x: bounds[0],
+            y: bounds[1],
+        }),
+        mercator::project(Coord {
+            x: bounds[2],
+            y: bounds[3],
+        }),
+    );
     let centre = mercator::unproject(Coord {
-        x: (mercator::project(Coord {
-            x: bounds[0],
-            y: bounds[1],
-        })
-        .x + mercator::project(Coord {
-            x: bounds[2],
-            y: bounds[3],
-        })
-        .x) / 2.0,
-        y: (mercator::project(Coord {
-            x: bounds[0],
-            y: bounds[1],
-        })
-        .y + mercator::project(Coord {
-            x: bounds[2],
-            y: bounds[3],
-        })
-        .y) / 2.0,
+        x: (sw.x + ne.x) / 2.0,
+        y: (sw.y + ne.y) / 2.0,
     });
     let base = state.base_url(&headers);
     let query = canonical_query(query.as_deref());
