@@ -26,7 +26,7 @@ pub enum LogFormat {
 }
 
 /// Flags (and their environment variables) of `partimap serve`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
     /// public_url, load_sample, log_format, tile_cache_mb).

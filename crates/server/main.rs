@@ -5,9 +5,11 @@
 //! - `serve`: `partimap serve` — open the store, load the sample data into a
 //!   new one, build the index, serve tiles and pages until SIGTERM.
 //! - `ops`: `/healthz` and `/readyz`.
+//! - `seed`: `partimap seed` — write a tile pyramid to a PMTiles archive.
 
 mod config;
 mod ops;
+mod seed;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the map: tiles, TileJSON, style and the overview page.
     Serve(config::ServeArgs),
+    /// Write a zoom range of a bounding box to a PMTiles archive.
+    Seed(seed::SeedArgs),
 }
 
 #[tokio::main]
@@ -35,6 +39,11 @@ async fn main() -> anyhow::Result<()> {
             let config = config::Config::load(args)?;
             config::init_logging(config.log_format);
             serve::run(config).await
+        }
+        Command::Seed(args) => {
+            let config = config::Config::load(args.common.clone())?;
+            config::init_logging(config.log_format);
+            seed::run(config, args).await
         }
     }
 }

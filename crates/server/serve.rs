@@ -18,8 +18,9 @@ pub fn app(store: Store, tiles: TilesState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    tracing::info!(database = %config.database, bind = %config.bind, "starting");
+/// Opens the store (loading the sample data into a new one unless told not
+/// to) and builds the index from it.
+pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index)> {
     let store = Store::open(&config.database)
         .await
         .with_context(|| format!("could not open the store {}", config.database))?;
@@ -46,6 +47,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "index built"
     );
+    Ok((store, index))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    tracing::info!(database = %config.database, bind = %config.bind, "starting");
+    let (store, index) = open_and_index(&config).await?;
     let tiles = TilesState::new(
         index,
         config.public_url.clone(),

@@ -17,6 +17,7 @@
 //!   included, all served from the binary.
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`problem`]: errors as RFC 7807 problem+json.
+//! - [`seed`]: a tile pyramid written to a PMTiles archive.
 
 pub mod cache;
 pub mod endpoint;
@@ -27,6 +28,7 @@ pub mod pages;
 pub mod params;
 pub mod problem;
 pub mod render;
+pub mod seed;
 pub mod tilejson;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};

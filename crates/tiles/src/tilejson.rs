@@ -46,7 +46,7 @@ fn canonical_query(query: Option<&str>) -> String {
     s.finish()
 }
 
-fn field_descriptions(cluster_below_zoom: u8) -> Value {
+pub fn field_descriptions(cluster_below_zoom: u8) -> Value {
     json!([
         {
             "id": render::PROCEDURES,
