@@ -21,7 +21,7 @@ use crate::{
     Envelope,
     cluster::{self, Cluster, Hierarchy},
     filter::{Filter, admits},
-    generalise::{self, MAX_GENERALISED_ZOOM},
+    generalise,
     mercator::{self, MAX_ZOOM},
 };
 
@@ -100,23 +100,18 @@ impl ProcedureFacts {
     }
 }
 
-/// A procedure as the map needs it.
+/// A procedure as the map needs it: its facts (id, kind, organisation,
+/// dates), and what is drawn.
 #[derive(Debug, Clone)]
 pub struct IndexedProcedure {
     pub facts: ProcedureFacts,
-    pub id: ProcedureId,
-    pub organisation: OrganisationId,
     pub organisation_name: Arc<str>,
     pub title: String,
-    pub kind: ProcedureKind,
-    pub start: NaiveDate,
-    pub end: Option<NaiveDate>,
     pub url: String,
-    /// The report categories' codes, in the order clusters count them.
-    pub categories: Vec<Arc<str>>,
     /// The full shape, for the deepest zooms.
     pub shape: Arc<Shape>,
-    /// The generalised shapes of zooms `0..=MAX_GENERALISED_ZOOM`.
+    /// The generalised shapes of zooms `0..=MAX_GENERALISED_ZOOM` (empty for
+    /// a point, which is the same at every zoom).
     pub shapes: Vec<Arc<Shape>>,
     pub placement: Placement,
     pub envelope: Envelope,
@@ -307,9 +302,9 @@ impl Index {
                 Some(p) => {
                     entries.push(ProcedureEntry::new(
                         Rectangle::from_aabb(aabb(&p.envelope)),
-                        p.id,
+                        p.facts.id,
                     ));
-                    index.procedures.insert(p.id, p);
+                    index.procedures.insert(p.facts.id, p);
                 }
                 None => {
                     index.unplaced.insert(procedure.id);
@@ -419,16 +414,11 @@ impl Index {
         let shape = Arc::new(shape);
         let shapes = match &*shape {
             Shape::Polygons(mp) => generalise::pyramid(mp, &shape),
-            Shape::Point(_) => vec![shape.clone(); usize::from(MAX_GENERALISED_ZOOM) + 1],
+            Shape::Point(_) => Vec::new(),
         };
         let mut organisations = vec![p.organisation];
         organisations.extend(organisation.ancestors.iter().copied());
         let organisation_name = organisation.name.clone();
-        let categories = p
-            .categories
-            .iter()
-            .map(|c| self.category(&c.code))
-            .collect();
         Some(IndexedProcedure {
             facts: ProcedureFacts {
                 id: p.id,
@@ -439,15 +429,9 @@ impl Index {
                 end: p.end,
                 status_override: p.status_override,
             },
-            id: p.id,
-            organisation: p.organisation,
             organisation_name,
             title: p.title.clone(),
-            kind: p.kind,
-            start: p.start,
-            end: p.end,
             url: p.url.clone(),
-            categories,
             shape,
             shapes,
             placement,
@@ -643,14 +627,14 @@ impl Index {
                 .procedures
                 .values()
                 .filter(|p| p.facts.organisations.iter().any(|o| changed.contains(o)))
-                .map(|p| p.id)
+                .map(|p| p.facts.id)
                 .collect();
             for id in affected {
                 if let Some(source) = self.seatless.get(&id).cloned() {
                     dirty.extend(self.upsert_procedure(&source, &mut recluster));
                 } else if let Some(p) = self.procedures.get(&id) {
                     let before = p.facts.clone();
-                    let organisation = self.organisations.get(&p.organisation);
+                    let organisation = self.organisations.get(&p.facts.organisation);
                     let name = organisation.map(|o| o.name.clone());
                     let ancestors = organisation
                         .map(|o| o.ancestors.clone())
@@ -659,8 +643,9 @@ impl Index {
                         if let Some(name) = name {
                             p.organisation_name = name;
                         }
-                        p.facts.organisations =
-                            std::iter::once(p.organisation).chain(ancestors).collect();
+                        p.facts.organisations = std::iter::once(p.facts.organisation)
+                            .chain(ancestors)
+                            .collect();
                         dirty.push(DirtyRegion {
                             zooms: all_zooms.clone(),
                             envelope: p.envelope,
@@ -689,7 +674,7 @@ impl Index {
             if let Some(old) = self.procedures.remove(id) {
                 self.procedure_tree.remove(&ProcedureEntry::new(
                     Rectangle::from_aabb(aabb(&old.envelope)),
-                    old.id,
+                    old.facts.id,
                 ));
                 dirty.push(DirtyRegion {
                     zooms: all_zooms.clone(),
@@ -730,7 +715,7 @@ impl Index {
         if let Some(old) = &old {
             self.procedure_tree.remove(&ProcedureEntry::new(
                 Rectangle::from_aabb(aabb(&old.envelope)),
-                old.id,
+                old.facts.id,
             ));
         }
         self.unplaced.remove(&p.id);
@@ -752,9 +737,9 @@ impl Index {
                 envelope = Some(envelope.map_or(new.envelope, |e| union(e, new.envelope)));
                 self.procedure_tree.insert(ProcedureEntry::new(
                     Rectangle::from_aabb(aabb(&new.envelope)),
-                    new.id,
+                    new.facts.id,
                 ));
-                self.procedures.insert(new.id, new);
+                self.procedures.insert(new.facts.id, new);
             }
             None => {
                 self.unplaced.insert(p.id);

@@ -2,6 +2,7 @@
 
 use chrono::NaiveDate;
 use partimap_index::{Filter, Index, Placement, Shape, TileCoord, cluster};
+use partimap_model::{ProcedureId, ReportStatus};
 
 use crate::{
     geometry::{self, BUFFER, EXTENT, TileTransform},
@@ -26,7 +27,7 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
         .grow(tile.size() * f64::from(BUFFER) / f64::from(EXTENT));
 
     let mut procedures: Vec<_> = index.procedures_in(&envelope, filter, today).collect();
-    procedures.sort_unstable_by_key(|p| p.id);
+    procedures.sort_unstable_by_key(|p| p.facts.id);
     let mut layer = LayerBuilder::new(PROCEDURES, EXTENT);
     for p in procedures {
         let geometry = match p.shape_at(tile.z()) {
@@ -35,15 +36,18 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
                 TileGeometry::Points(geometry::point(*point, &transform).into_iter().collect())
             }
         };
-        let start = p.start.to_string();
-        let end = p.end.map(|d| d.to_string());
+        let start = p.facts.start.to_string();
+        let end = p.facts.end.map(|d| d.to_string());
         let mut properties = vec![
-            ("id", Value::UInt(p.id.0 as u64)),
+            ("id", Value::UInt(p.facts.id.0 as u64)),
             ("title", Value::Str(&p.title)),
-            ("kind", Value::Str(p.kind.as_str())),
+            ("kind", Value::Str(p.facts.kind.as_str())),
             ("status", Value::Str(p.status(today).as_str())),
             ("organisation", Value::Str(&p.organisation_name)),
-            ("organisation_id", Value::UInt(p.organisation.0 as u64)),
+            (
+                "organisation_id",
+                Value::UInt(p.facts.organisation.0 as u64),
+            ),
             ("start", Value::Str(&start)),
             ("url", Value::Str(&p.url)),
             ("placement", Value::Str(p.placement.as_str())),
@@ -54,7 +58,7 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
         debug_assert!(
             matches!(p.placement, Placement::Area) == matches!(*p.shape, Shape::Polygons(_))
         );
-        layer.add_feature(p.id.0 as u64, &geometry, &properties);
+        layer.add_feature(p.facts.id.0 as u64, &geometry, &properties);
     }
 
     let mut report_layer = LayerBuilder::new(REPORTS, EXTENT);
@@ -63,27 +67,25 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
         let mut clusters: Vec<_> = index
             .clusters_in(tile.z(), &envelope, filter, today)
             .collect();
-        clusters.sort_unstable_by_key(|(p, c, _)| (p.id, c.id));
+        clusters.sort_unstable_by_key(|(p, c, _)| (p.facts.id, c.id));
         for (p, c, count) in clusters {
             let Some(point) = geometry::point(geo::Point(c.position), &transform) else {
                 continue;
             };
-            let point = TileGeometry::Points(vec![point]);
             let category = |n: u16| index.category_name(n).map(|c| &**c).unwrap_or("");
             if c.is_single() {
                 let status = cluster::STATUSES[c.statuses.iter().position(|n| *n > 0).unwrap_or(0)];
-                report_layer.add_feature(
+                add_report(
+                    &mut report_layer,
                     c.id,
-                    &point,
-                    &[
-                        ("id", Value::UInt(c.id)),
-                        ("procedure_id", Value::UInt(p.id.0 as u64)),
-                        ("category", Value::Str(category(c.categories[0].0))),
-                        ("status", Value::Str(status.as_str())),
-                    ],
+                    p.facts.id,
+                    category(c.categories[0].0),
+                    status,
+                    point,
                 );
                 continue;
             }
+            let point = TileGeometry::Points(vec![point]);
             let keys: Vec<(String, u32)> = c
                 .categories
                 .iter()
@@ -102,7 +104,7 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
                 .collect();
             let mut properties = vec![
                 ("count", Value::UInt(u64::from(count))),
-                ("procedure_id", Value::UInt(p.id.0 as u64)),
+                ("procedure_id", Value::UInt(p.facts.id.0 as u64)),
                 ("expansion_zoom", Value::UInt(u64::from(c.split_zoom))),
             ];
             properties.extend(
@@ -118,17 +120,37 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
             let Some(point) = geometry::point(geo::Point(r.position), &transform) else {
                 continue;
             };
-            report_layer.add_feature(
+            add_report(
+                &mut report_layer,
                 r.id.0 as u64,
-                &TileGeometry::Points(vec![point]),
-                &[
-                    ("id", Value::UInt(r.id.0 as u64)),
-                    ("procedure_id", Value::UInt(r.procedure.0 as u64)),
-                    ("category", Value::Str(&r.category)),
-                    ("status", Value::Str(r.status.as_str())),
-                ],
+                r.procedure,
+                &r.category,
+                r.status,
+                point,
             );
         }
     }
     mvt::encode(&[layer, cluster_layer, report_layer])
+}
+
+/// One report in the `reports` layer, whether it comes from the report tree
+/// or is a cluster of one.
+fn add_report(
+    layer: &mut LayerBuilder,
+    id: u64,
+    procedure: ProcedureId,
+    category: &str,
+    status: ReportStatus,
+    point: [i32; 2],
+) {
+    layer.add_feature(
+        id,
+        &TileGeometry::Points(vec![point]),
+        &[
+            ("id", Value::UInt(id)),
+            ("procedure_id", Value::UInt(procedure.0 as u64)),
+            ("category", Value::Str(category)),
+            ("status", Value::Str(status.as_str())),
+        ],
+    );
 }

@@ -187,7 +187,7 @@ proptest! {
             max: project(Coord { x: lon + span, y: lat + span / 2.0 }),
         };
 
-        let got: BTreeSet<_> = index.procedures_in(&envelope, &f, today).map(|p| p.id).collect();
+        let got: BTreeSet<_> = index.procedures_in(&envelope, &f, today).map(|p| p.facts.id).collect();
         let want: BTreeSet<_> = world.procedures.iter()
             .filter(|p| placed_envelope(&world, p).is_some_and(|e| e.intersects(&envelope)))
             .filter(|p| brute_force_admits(&world, p, &f, today))
@@ -208,9 +208,9 @@ proptest! {
     }
 }
 
-#[test]
-fn private_and_hidden_reports_never_enter_the_index() {
-    let org = Organisation {
+/// The state, seated in Düsseldorf.
+fn state() -> Organisation {
+    Organisation {
         id: OrganisationId(1),
         key: "land-nrw".into(),
         name: "Land NRW".into(),
@@ -218,10 +218,14 @@ fn private_and_hidden_reports_never_enter_the_index() {
         ags: None,
         parent: None,
         seat: Some(Point::new(6.77, 51.22)),
-    };
-    let procedure = Procedure {
+    }
+}
+
+/// A running defect reporter of the state, with one category.
+fn reporter() -> Procedure {
+    Procedure {
         id: ProcedureId(1),
-        organisation: org.id,
+        organisation: OrganisationId(1),
         external_id: "m".into(),
         title: "M".into(),
         summary: String::new(),
@@ -230,8 +234,23 @@ fn private_and_hidden_reports_never_enter_the_index() {
         end: None,
         status_override: None,
         url: "https://example.org".into(),
+        area: Some(Area::Polygons(MultiPolygon(vec![
+            polygon![(x: 7.0, y: 51.0), (x: 7.2, y: 51.0), (x: 7.1, y: 51.1)],
+        ]))),
+        categories: vec![partimap_model::Category {
+            code: "litter".into(),
+            label: String::new(),
+        }],
+    }
+}
+
+#[test]
+fn private_and_hidden_reports_never_enter_the_index() {
+    let org = state();
+    let procedure = Procedure {
         area: None,
         categories: Vec::new(),
+        ..reporter()
     };
     let reports: Vec<_> = ReportStatus::ALL
         .iter()
@@ -270,7 +289,7 @@ type Answers = (BTreeSet<i64>, BTreeSet<i64>, Vec<Vec<(u64, i64, i64, u32)>>);
 fn answers(index: &Index, envelope: &Envelope, f: &Filter, today: NaiveDate) -> Answers {
     let procedures = index
         .procedures_in(envelope, f, today)
-        .map(|p| p.id.0)
+        .map(|p| p.facts.id.0)
         .collect();
     let reports = index
         .reports_in(envelope, f, today)
@@ -418,34 +437,8 @@ proptest! {
 #[test]
 fn a_report_change_dirties_only_its_place_and_procedure() {
     let world = World {
-        organisations: vec![Organisation {
-            id: OrganisationId(1),
-            key: "land-nrw".into(),
-            name: "Land".into(),
-            kind: OrganisationKind::State,
-            ags: None,
-            parent: None,
-            seat: Some(Point::new(6.77, 51.22)),
-        }],
-        procedures: vec![Procedure {
-            id: ProcedureId(1),
-            organisation: OrganisationId(1),
-            external_id: "m".into(),
-            title: "M".into(),
-            summary: String::new(),
-            kind: ProcedureKind::Reporting,
-            start: NaiveDate::MIN,
-            end: None,
-            status_override: None,
-            url: "https://example.org".into(),
-            area: Some(Area::Polygons(MultiPolygon(vec![
-                polygon![(x: 7.0, y: 51.0), (x: 7.2, y: 51.0), (x: 7.1, y: 51.1)],
-            ]))),
-            categories: vec![partimap_model::Category {
-                code: "litter".into(),
-                label: String::new(),
-            }],
-        }],
+        organisations: vec![state()],
+        procedures: vec![reporter()],
         reports: Vec::new(),
     };
     let mut index = Index::build(&world.organisations, &world.procedures, &world.reports);
