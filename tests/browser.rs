@@ -13,9 +13,21 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
     std::fs::create_dir_all(&out).unwrap();
     let screenshot = out.join("overview.png");
     let url = server.url("/");
+    // The list beside the map fills itself from the API once the map is
+    // idle: wait (up to 5 s) for its entries.
+    let list = "() => new Promise((done) => { let n = 0; const t = setInterval(() => { \
+        const items = Array.from(document.querySelectorAll('#verfahren-liste li')).map((li) => li.textContent); \
+        if (items.length || ++n > 100) { clearInterval(t); \
+        done({items, status: document.getElementById('verfahren-status').textContent}); } }, 50); })";
     let check = node(
         "browser-check.mjs",
-        &[&url, "--screenshot", screenshot.to_str().unwrap()],
+        &[
+            &url,
+            "--screenshot",
+            screenshot.to_str().unwrap(),
+            "--eval",
+            list,
+        ],
     );
 
     assert_eq!(check["loaded"], true, "{check}");
@@ -47,6 +59,27 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
         "report clusters drawn: {check}"
     );
     assert!(screenshot.exists());
+    // The list: the procedures in view, from the API, with the title and the
+    // authority the overview tiles leave out.
+    let items: Vec<&str> = check["eval"]["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("list entries: {check}"))
+        .iter()
+        .filter_map(|i| i.as_str())
+        .collect();
+    assert!(
+        items
+            .iter()
+            .any(|i| i.contains("Mängelmelder Siegen") && i.contains("Stadt Siegen")),
+        "{check}"
+    );
+    assert!(
+        check["eval"]["status"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("Verfahren"),
+        "{check}"
+    );
 }
 
 #[test]

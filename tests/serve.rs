@@ -145,14 +145,39 @@ fn the_whole_state_at_zoom_6_shows_a_statewide_draft_law_at_the_ministrys_seat()
         .expect("the ministry of justice is in the sample")["geometry"]["coordinates"]
         .clone();
     let (lon, lat) = (seat[0].as_f64().unwrap(), seat[1].as_f64().unwrap());
+    let title =
+        "Entwurf eines Gesetzes zur Modernisierung des Justizvollzugs in Nordrhein-Westfalen";
+    let all: Value = server.get("/api/v1/procedures?limit=500").json_or_panic();
+    let listed = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == title)
+        .expect("the statewide draft law is listed")
+        .clone();
     let (x, y) = tile_of(lon, lat, 6);
     let (_, tile) = decoded_tile(&server, dir.path(), 6, x, y);
     let law = tile["layers"]["procedures"]["features"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["properties"]["title"] == "Entwurf eines Gesetzes zur Modernisierung des Justizvollzugs in Nordrhein-Westfalen")
+        .find(|f| f["id"] == listed["id"])
         .expect("the statewide draft law is on the map");
+    // An overview zoom: what styling needs, the rest from the API.
+    let keys: BTreeSet<_> = law["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, BTreeSet::from(["kind", "placement", "status"]));
+    let details: Value = server
+        .get(&format!("/api/v1/procedures/{}", listed["id"]))
+        .json_or_panic();
+    assert_eq!(details, listed);
+    assert_eq!(details["title"], title);
+    assert_eq!(details["organisation"]["key"], "justizministerium-nrw");
+    assert_eq!(details["placement"], "seat");
     assert_eq!(law["type"], "Point");
     assert_eq!(law["properties"]["placement"], "seat");
     assert_eq!(law["properties"]["kind"], "formal_procedure");
@@ -190,6 +215,46 @@ fn bad_requests_get_problem_details_over_the_wire() {
             "invalid tile path: zoom \"a\" is not a whole number; x \"b\" is not a whole number; y \"c\" is not a whole number",
         ),
         ("/no/such/page", 404, "nothing is served at /no/such/page"),
+        (
+            "/api/v1/procedures/abc",
+            400,
+            "procedure id \"abc\" in the path is not a number",
+        ),
+        (
+            "/api/v1/procedures/999999",
+            404,
+            "there is no procedure 999999 on the map",
+        ),
+        (
+            "/api/v1/procedures?bbox=1,2,3",
+            400,
+            "query parameter \"bbox\": \"1,2,3\" is not four numbers W,S,E,N",
+        ),
+        (
+            "/api/v1/procedures?bbox=9,50,8,51",
+            400,
+            "query parameter \"bbox\": west must not exceed east, nor south north",
+        ),
+        (
+            "/api/v1/procedures?bbox=190,50,191,51",
+            400,
+            "query parameter \"bbox\": longitudes must lie between -180 and 180",
+        ),
+        (
+            "/api/v1/procedures?limit=0",
+            400,
+            "query parameter \"limit\": \"0\" is not a number from 1 to 500",
+        ),
+        (
+            "/api/v1/procedures?limit=5&limit=6",
+            400,
+            "query parameter \"limit\" is given twice",
+        ),
+        (
+            "/api/v1/procedures?colour=red",
+            400,
+            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category, bbox, limit",
+        ),
         (
             "/tiles/5/16/10",
             404,
@@ -314,5 +379,43 @@ fn clusters_of_a_defect_reporter_add_up_to_its_public_reports_at_every_zoom() {
             .map(|(_, n)| n)
             .sum();
         assert_eq!(total, public_reports, "zoom {z}");
+    }
+}
+
+#[test]
+fn the_procedure_list_holds_what_the_map_draws_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    // Cologne at zoom 9 (an overview zoom: ids only) and zoom 11 (details).
+    for z in [9, 11] {
+        let (x, y) = tile_of(6.9583, 50.9413, z);
+        let (_, tile) = decoded_tile(&server, dir.path(), z, x, y);
+        let drawn: BTreeSet<u64> = tile["layers"]["procedures"]["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_u64().unwrap())
+            .collect();
+        assert!(!drawn.is_empty(), "procedures in Cologne at zoom {z}");
+        let listed = |bbox: [f64; 4]| -> BTreeSet<u64> {
+            let bbox = bbox.map(|v| format!("{v:.7}")).join(",");
+            let answer: Value = server
+                .get(&format!("/api/v1/procedures?bbox={bbox}&limit=500"))
+                .json_or_panic();
+            let items = answer["items"].as_array().unwrap();
+            assert_eq!(answer["total"].as_u64().unwrap() as usize, items.len());
+            let titles: Vec<_> = items.iter().map(|p| p["title"].as_str().unwrap()).collect();
+            let mut sorted = titles.clone();
+            sorted.sort_by_key(|t| t.to_lowercase());
+            assert_eq!(titles, sorted, "sorted by title");
+            items.iter().map(|p| p["id"].as_u64().unwrap()).collect()
+        };
+        // The tile reaches 64 of its 4096 units beyond its edge.
+        let [w, s, e, n] = tile_bounds(z, x, y);
+        let (dx, dy) = ((e - w) / 64.0, (n - s) / 64.0);
+        let buffered = listed([w - dx, s - dy, e + dx, n + dy]);
+        assert!(drawn.is_subset(&buffered), "{drawn:?} vs {buffered:?}");
+        let inside = listed([w, s, e, n]);
+        assert!(inside.is_subset(&drawn), "{inside:?} vs {drawn:?}");
     }
 }

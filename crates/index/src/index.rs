@@ -22,6 +22,7 @@ use crate::{
     cluster::{self, Cluster, Hierarchy},
     filter::{Filter, admits},
     generalise,
+    grid::GridShape,
     mercator::{self, MAX_ZOOM},
 };
 
@@ -110,9 +111,10 @@ pub struct IndexedProcedure {
     pub url: String,
     /// The full shape, for the deepest zooms.
     pub shape: Arc<Shape>,
-    /// The generalised shapes of zooms `0..=MAX_GENERALISED_ZOOM` (empty for
-    /// a point, which is the same at every zoom).
-    pub shapes: Vec<Arc<Shape>>,
+    /// The generalised shapes of zooms `0..=MAX_GENERALISED_ZOOM`, snapped
+    /// to each zoom's tile grid (empty for a point, which is the same at
+    /// every zoom).
+    pub grids: Vec<GridShape>,
     pub placement: Placement,
     pub envelope: Envelope,
 }
@@ -123,9 +125,11 @@ impl IndexedProcedure {
         self.facts.status(today)
     }
 
-    /// The shape to draw at `zoom`.
-    pub fn shape_at(&self, zoom: u8) -> &Shape {
-        self.shapes.get(usize::from(zoom)).unwrap_or(&self.shape)
+    /// The generalised shape at `zoom` on its tile grid; `None` for a point
+    /// and for zooms deeper than the generalised ones, which draw
+    /// [`Self::shape`].
+    pub fn grid_at(&self, zoom: u8) -> Option<&GridShape> {
+        self.grids.get(usize::from(zoom))
     }
 }
 
@@ -412,8 +416,8 @@ impl Index {
             Shape::Point(point) => point_envelope(point.0),
         };
         let shape = Arc::new(shape);
-        let shapes = match &*shape {
-            Shape::Polygons(mp) => generalise::pyramid(mp, &shape),
+        let grids = match &*shape {
+            Shape::Polygons(mp) => generalise::pyramid(mp),
             Shape::Point(_) => Vec::new(),
         };
         let mut organisations = vec![p.organisation];
@@ -433,7 +437,7 @@ impl Index {
             title: p.title.clone(),
             url: p.url.clone(),
             shape,
-            shapes,
+            grids,
             placement,
             envelope,
         })

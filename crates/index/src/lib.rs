@@ -6,7 +6,9 @@
 //! - [`filter`]: [`Filter`], the selection a map asks for (status, kind,
 //!   organisation with its sub-organisations, procedure, category).
 //! - [`generalise`]: procedure areas simplified per zoom (tiny ones become
-//!   points), computed once when a procedure enters the index.
+//!   points), computed once when a procedure enters the index, and
+//! - [`grid`]: snapped to each zoom's tile grid (cleaned and oriented as
+//!   MVT wants), so that a tile only translates what lies inside it.
 //! - [`cluster`]: hierarchical clusters of each procedure's reports for the
 //!   zooms below 14, supercluster-style, with counts per category and status.
 //! - [`index`]: [`Index`], rstar R-trees — procedure bounding boxes, report
@@ -21,11 +23,13 @@
 pub mod cluster;
 pub mod filter;
 pub mod generalise;
+pub mod grid;
 pub mod index;
 pub mod mercator;
 
 pub use cluster::Cluster;
 pub use filter::Filter;
+pub use grid::{GridPolygons, GridShape};
 pub use index::{
     Changes, DirtyRegion, Index, IndexConfig, IndexedOrganisation, IndexedProcedure, IndexedReport,
     Placement, ProcedureFacts, Shape,

@@ -14,143 +14,21 @@
     reason = "a benchmark fails by panicking"
 )]
 
-use std::{
-    collections::HashMap,
-    io::{BufRead, BufReader, Write},
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{collections::HashMap, io::Write, path::Path, time::Instant};
 
 use chrono::NaiveDate;
 use criterion::{BenchmarkId, Criterion};
-use geo::{LineString, MultiPolygon, Point, Polygon};
 use partimap_index::{Filter, Index, TileCoord};
-use partimap_model::{
-    Area, Category, Organisation, OrganisationId, OrganisationKind, Procedure, ProcedureId,
-    ProcedureKind, Report, ReportId, ReportStatus,
-};
 use partimap_tiles::render::render;
-use serde_json::Value;
 
-fn features(path: &Path) -> impl Iterator<Item = Value> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    BufReader::new(file)
-        .lines()
-        .map_while(Result::ok)
-        .filter_map(|line| {
-            let line = line.trim_start_matches(',').trim();
-            line.starts_with("{\"type\":\"Feature\"")
-                .then(|| serde_json::from_str(line).expect("a feature"))
-        })
-}
+#[path = "../../../benches/workload.rs"]
+mod workload;
 
-fn ring(v: &Value) -> LineString<f64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|p| (p[0].as_f64().unwrap(), p[1].as_f64().unwrap()))
-        .collect()
-}
-
-/// Loads the workload into domain values (one organisation per name, below
-/// the state) and builds the index.
+/// Reads the workload and builds the index; the build's seconds.
 fn load(dir: &Path) -> (Index, f64) {
-    let mut organisations = vec![Organisation {
-        id: OrganisationId(1),
-        key: "land-nrw".into(),
-        name: "Land Nordrhein-Westfalen".into(),
-        kind: OrganisationKind::State,
-        ags: None,
-        parent: None,
-        seat: Some(Point::new(6.7735, 51.2277)),
-    }];
-    let mut org_ids: HashMap<String, OrganisationId> = HashMap::new();
-    let mut procedures = Vec::new();
-    let mut procedure_ids = HashMap::new();
-    for f in features(&dir.join("procedures.geojson")) {
-        let p = &f["properties"];
-        let name = p["organisation"].as_str().unwrap().to_owned();
-        let next = OrganisationId(organisations.len() as i64 + 1);
-        let organisation = *org_ids.entry(name.clone()).or_insert_with(|| {
-            organisations.push(Organisation {
-                id: next,
-                key: format!("o{}", next.0),
-                name,
-                kind: OrganisationKind::Municipality,
-                ags: None,
-                parent: Some(OrganisationId(1)),
-                seat: None,
-            });
-            next
-        });
-        let coordinates = &f["geometry"]["coordinates"];
-        let polygon = |rings: &Value| {
-            let rings = rings.as_array().unwrap();
-            Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect())
-        };
-        let area = match f["geometry"]["type"].as_str() {
-            Some("Polygon") => MultiPolygon(vec![polygon(coordinates)]),
-            Some("MultiPolygon") => MultiPolygon(
-                coordinates
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(polygon)
-                    .collect(),
-            ),
-            other => panic!("unexpected geometry {other:?}"),
-        };
-        let id = ProcedureId(procedures.len() as i64 + 1);
-        procedure_ids.insert(p["id"].as_str().unwrap().to_owned(), id);
-        procedures.push(Procedure {
-            id,
-            organisation,
-            external_id: p["id"].as_str().unwrap().to_owned(),
-            title: p["title"].as_str().unwrap().to_owned(),
-            summary: String::new(),
-            kind: p["kind"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap_or(ProcedureKind::Dialog),
-            start: p["start"].as_str().unwrap().parse().unwrap(),
-            end: p["end"].as_str().and_then(|e| e.parse().ok()),
-            status_override: p["status"].as_str().and_then(|s| s.parse().ok()),
-            url: p["url"].as_str().unwrap().to_owned(),
-            area: Some(Area::Polygons(area)),
-            categories: Vec::new(),
-        });
-    }
-    let mut reports = Vec::with_capacity(1_000_000);
-    for f in features(&dir.join("reports.geojson")) {
-        let p = &f["properties"];
-        let procedure = procedure_ids[p["procedure"].as_str().unwrap()];
-        let category = p["category"].as_str().unwrap().to_owned();
-        let categories = &mut procedures[procedure.0 as usize - 1].categories;
-        if !categories.iter().any(|c| c.code == category) {
-            categories.push(Category {
-                code: category.clone(),
-                label: category.clone(),
-            });
-        }
-        let c = &f["geometry"]["coordinates"];
-        reports.push(Report {
-            id: ReportId(reports.len() as i64 + 1),
-            procedure,
-            category,
-            description: String::new(),
-            status: p["status"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap_or(ReportStatus::Published),
-            location: Point::new(c[0].as_f64().unwrap(), c[1].as_f64().unwrap()),
-            created: chrono::DateTime::UNIX_EPOCH,
-            contact: None,
-        });
-    }
+    let w = workload::read(dir);
     let started = Instant::now();
-    let index = Index::build(&organisations, &procedures, &reports);
+    let index = Index::build(&w.organisations, &w.procedures, &w.reports);
     (index, started.elapsed().as_secs_f64())
 }
 
@@ -187,16 +65,9 @@ fn main() {
         println!("render: run with `cargo bench`");
         return;
     }
-    let dir = std::env::var_os("PARTIMAP_WORKLOAD")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/work/wl".into());
-    if !dir.join("reports.geojson").exists() {
-        eprintln!(
-            "no workload in {}: run ../shared/bench/make-nrw-workload.py DIR and set PARTIMAP_WORKLOAD=DIR",
-            dir.display()
-        );
+    let Some(dir) = workload::dir() else {
         return;
-    }
+    };
     let started = Instant::now();
     let (index, build) = load(&dir);
     println!(
@@ -210,7 +81,9 @@ fn main() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let filter = Filter::default();
     let mixed = tiles(&dir, "tiles-mixed.txt");
-    println!("zoom  tiles  mean µs   p99 µs   max µs  max raw KB  max gzip KB");
+    println!(
+        "zoom  tiles  mean µs   p99 µs   max µs  gzip µs  max raw KB  max gzip KB  procedures  clusters/reports"
+    );
     let mut by_zoom: HashMap<u8, Vec<TileCoord>> = HashMap::new();
     for t in &mixed {
         by_zoom.entry(t.z()).or_default().push(*t);
@@ -220,23 +93,36 @@ fn main() {
     let all = Instant::now();
     for z in &zooms {
         let mut times = Vec::new();
-        let (mut raw, mut gz) = (0, 0);
+        let (mut raw, mut gz, mut procedures, mut points) = (0, 0, 0, 0);
+        let mut gzip_time = 0.0;
         for t in &by_zoom[z] {
+            let e = t.envelope();
+            procedures += index.procedures_in(&e, &filter, today).count();
+            points += if *z < index.config().cluster_below_zoom {
+                index.clusters_in(*z, &e, &filter, today).count()
+            } else {
+                index.reports_in(&e, &filter, today).count()
+            };
             let s = Instant::now();
             let bytes = render(&index, *t, &filter, today);
             times.push(s.elapsed().as_secs_f64() * 1e6);
             raw = raw.max(bytes.len());
+            let s = Instant::now();
             gz = gz.max(gzip(&bytes));
+            gzip_time += s.elapsed().as_secs_f64() * 1e6;
         }
         times.sort_by(f64::total_cmp);
         let mean = times.iter().sum::<f64>() / times.len() as f64;
         let p99 = times[(times.len() * 99 / 100).min(times.len() - 1)];
+        let n = times.len();
         println!(
-            "{z:>4} {:>6} {mean:>8.0} {p99:>8.0} {:>8.0} {:>11.1} {:>12.1}",
-            times.len(),
-            times[times.len() - 1],
+            "{z:>4} {n:>6} {mean:>8.0} {p99:>8.0} {:>8.0} {:>8.0} {:>11.1} {:>12.1} {:>11} {:>17}",
+            times[n - 1],
+            gzip_time / n as f64,
             raw as f64 / 1024.0,
-            gz as f64 / 1024.0
+            gz as f64 / 1024.0,
+            procedures / n,
+            points / n,
         );
     }
     println!(

@@ -3,9 +3,9 @@
 //! orient the rings as the MVT specification requires.
 
 use geo::{Coord, MultiPolygon, Point};
-use partimap_index::TileCoord;
+use partimap_index::{GridPolygons, TileCoord, grid};
 
-use crate::mvt::TileGeometry;
+use crate::mvt::{LayerBuilder, TileGeometry};
 
 /// The tile extent: the side of a tile in tile coordinates.
 pub const EXTENT: u32 = 4096;
@@ -124,69 +124,129 @@ fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
     ring
 }
 
-/// Twice the signed area by the surveyor's formula, in tile coordinates.
-/// Positive for an exterior ring as the specification defines it (it appears
-/// clockwise on screen, y pointing down).
-pub fn doubled_area(ring: &[[i32; 2]]) -> i64 {
-    let n = ring.len();
-    (0..n)
-        .map(|i| {
-            let (a, b) = (ring[i], ring[(i + 1) % n]);
-            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
-        })
-        .sum()
+/// Snaps a clipped ring and appends it to `out`, cleaned (see
+/// [`grid::push_clean_ring`]); `false` when it collapsed.
+fn push_snapped(out: &mut Vec<[i32; 2]>, ring: &[Coord<f64>], exterior: bool) -> bool {
+    grid::push_clean_ring(
+        out,
+        ring.iter()
+            .map(|c| [c.x.round() as i32, c.y.round() as i32]),
+        exterior,
+    )
 }
 
-/// Snaps a clipped ring to the integer grid, opens it, drops repeated points
-/// (zero-length segments) and orients it; `None` when it collapsed.
-fn clean_ring(ring: &[Coord<f64>], exterior: bool) -> Option<Vec<[i32; 2]>> {
-    let mut out: Vec<[i32; 2]> = Vec::with_capacity(ring.len());
-    for c in ring {
-        let p = [c.x.round() as i32, c.y.round() as i32];
-        if out.last() != Some(&p) {
-            out.push(p);
-        }
-    }
-    while out.len() > 1 && out.first() == out.last() {
-        out.pop();
-    }
-    if out.len() < 3 {
-        return None;
-    }
-    let area = doubled_area(&out);
-    if area == 0 {
-        return None;
-    }
-    if (area > 0) != exterior {
-        out.reverse();
-    }
-    Some(out)
-}
-
-/// The polygons of an area as they appear in one tile.
+/// The polygons of an area as they appear in one tile, from Web Mercator
+/// (the deepest zooms, which have no grid shapes of their own).
 pub fn polygons(mp: &MultiPolygon<f64>, t: &TileTransform) -> TileGeometry {
     let mut out = Vec::new();
     for polygon in &mp.0 {
         let ring =
             |ls: &geo::LineString<f64>| clip_ring(ls.0.iter().map(|c| t.apply(*c)).collect());
-        let Some(exterior) = clean_ring(&ring(polygon.exterior()), true) else {
+        let mut exterior = Vec::new();
+        if !push_snapped(&mut exterior, &ring(polygon.exterior()), true) {
             continue;
-        };
+        }
         let mut rings = vec![exterior];
-        rings.extend(
-            polygon
-                .interiors()
-                .iter()
-                .filter_map(|hole| clean_ring(&ring(hole), false)),
-        );
+        for hole in polygon.interiors() {
+            let mut h = Vec::new();
+            if push_snapped(&mut h, &ring(hole), false) {
+                rings.push(h);
+            }
+        }
         out.push(rings);
     }
     TileGeometry::Polygons(out)
 }
 
+/// Where one tile and its buffer lie on the grid of its zoom
+/// (`partimap_index::grid`).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    /// The tile's top-left corner.
+    origin: [i32; 2],
+}
+
+impl Window {
+    /// The window of `tile`; `None` beyond zoom 18, whose grid coordinates
+    /// would not fit an `i32` (the index snaps no zoom that deep).
+    pub fn new(tile: TileCoord) -> Option<Self> {
+        let extent = EXTENT as i32;
+        (tile.z() <= 18).then(|| Self {
+            origin: [tile.x() as i32 * extent, tile.y() as i32 * extent],
+        })
+    }
+
+    fn min(&self) -> [i32; 2] {
+        [self.origin[0] - BUFFER, self.origin[1] - BUFFER]
+    }
+
+    fn max(&self) -> [i32; 2] {
+        let far = EXTENT as i32 + BUFFER;
+        [self.origin[0] + far, self.origin[1] + far]
+    }
+
+    /// A grid point in tile coordinates, if it lies in the tile or its
+    /// buffer.
+    pub fn point(&self, p: [i32; 2]) -> Option<[i32; 2]> {
+        let (min, max) = (self.min(), self.max());
+        (min[0] <= p[0] && p[0] <= max[0] && min[1] <= p[1] && p[1] <= max[1])
+            .then(|| [p[0] - self.origin[0], p[1] - self.origin[1]])
+    }
+}
+
+/// Adds the polygons `g` (on the grid of the window's zoom) to the feature
+/// `layer` is building, as far as they reach into the window. Polygons
+/// wholly inside are only moved; the others are clipped to the window and
+/// cleaned again. `scratch` is a buffer to reuse.
+pub fn push_polygons(
+    layer: &mut LayerBuilder,
+    g: &GridPolygons,
+    window: &Window,
+    scratch: &mut Vec<[i32; 2]>,
+) {
+    let (min, max) = (window.min(), window.max());
+    if g.is_empty()
+        || g.max[0] < min[0]
+        || g.min[0] > max[0]
+        || g.max[1] < min[1]
+        || g.min[1] > max[1]
+    {
+        return;
+    }
+    if min[0] <= g.min[0] && g.max[0] <= max[0] && min[1] <= g.min[1] && g.max[1] <= max[1] {
+        for (ring, _) in g.rings() {
+            layer.push_ring(ring, window.origin);
+        }
+        return;
+    }
+    let mut holes = false;
+    for (ring, exterior) in g.rings() {
+        if !exterior && !holes {
+            continue;
+        }
+        let local = ring
+            .iter()
+            .map(|p| Coord {
+                x: f64::from(p[0] - window.origin[0]),
+                y: f64::from(p[1] - window.origin[1]),
+            })
+            .collect();
+        scratch.clear();
+        let kept = push_snapped(scratch, &clip_ring(local), exterior);
+        if exterior {
+            holes = kept;
+        }
+        if kept {
+            layer.push_ring(scratch, [0, 0]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use geo::polygon;
+
+    use partimap_index::grid::doubled_area;
 
     use super::*;
 

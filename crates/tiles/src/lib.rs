@@ -15,6 +15,8 @@
 //!   (a MapLibre style).
 //! - [`pages`]: the overview map page and its assets, MapLibre GL JS
 //!   included, all served from the binary.
+//! - [`procedures`]: `GET /api/v1/procedures[/{id}]`, what the overview
+//!   zooms' tiles leave out (title, authority, dates, link), from the index.
 //! - [`metrics`]: Prometheus metrics at `/metrics`.
 //! - [`problem`]: errors as RFC 7807 problem+json.
 //! - [`seed`]: a tile pyramid written to a PMTiles archive.
@@ -27,6 +29,7 @@ pub mod mvt;
 pub mod pages;
 pub mod params;
 pub mod problem;
+pub mod procedures;
 pub mod render;
 pub mod seed;
 pub mod tilejson;
@@ -120,6 +123,7 @@ pub fn router(state: TilesState) -> Router {
     // Tiles compress themselves (their ETag names the encoding); the rest
     // is compressed by tower-http.
     let documents = tilejson::router(state.clone())
+        .merge(procedures::router(state.clone()))
         .merge(pages::router())
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()

@@ -85,7 +85,10 @@ impl ValueRef<'_> {
     }
 }
 
-/// One layer being built.
+/// One layer being built. A feature is built in place: its geometry with
+/// [`Self::push_point`] and [`Self::push_ring`], its properties with
+/// [`Self::push_tag`], then [`Self::finish_feature`] writes it; the scratch
+/// buffers are reused, so a feature costs no allocation of its own.
 #[derive(Debug)]
 pub struct LayerBuilder {
     name: String,
@@ -96,6 +99,20 @@ pub struct LayerBuilder {
     value_index: HashMap<ValueKey, u32>,
     features: Vec<u8>,
     feature_count: usize,
+    /// The packed geometry commands of the feature being built.
+    geometry: Vec<u8>,
+    geom_type: u32,
+    cursor: [i32; 2],
+    /// The packed tags of the feature being built.
+    tags: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+/// The geometry types of the specification that partimap draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GeomType {
+    Point = 1,
+    Polygon = 3,
 }
 
 const MOVE_TO: u32 = 1;
@@ -119,6 +136,10 @@ fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     buf.push(v as u8);
 }
 
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
 fn put_key(buf: &mut Vec<u8>, field: u32, wire_type: u32) {
     put_varint(buf, u64::from((field << 3) | wire_type));
 }
@@ -127,48 +148,6 @@ fn put_bytes(buf: &mut Vec<u8>, field: u32, bytes: &[u8]) {
     put_key(buf, field, 2);
     put_varint(buf, bytes.len() as u64);
     buf.extend_from_slice(bytes);
-}
-
-fn put_packed(buf: &mut Vec<u8>, field: u32, values: &[u32]) {
-    let mut packed = Vec::with_capacity(values.len() * 2);
-    for v in values {
-        put_varint(&mut packed, u64::from(*v));
-    }
-    put_bytes(buf, field, &packed);
-}
-
-/// Encodes the geometry commands; `None` when nothing is left to draw.
-fn geometry_commands(geometry: &TileGeometry) -> Option<(u32, Vec<u32>)> {
-    let mut out = Vec::new();
-    let mut cursor = [0i32, 0i32];
-    let mut delta = |out: &mut Vec<u32>, p: [i32; 2]| {
-        out.push(zigzag(p[0] - cursor[0]));
-        out.push(zigzag(p[1] - cursor[1]));
-        cursor = p;
-    };
-    match geometry {
-        TileGeometry::Points(points) if !points.is_empty() => {
-            out.push(command(MOVE_TO, points.len()));
-            for p in points {
-                delta(&mut out, *p);
-            }
-            Some((1, out))
-        }
-        TileGeometry::Polygons(polygons) if !polygons.is_empty() => {
-            for ring in polygons.iter().flatten() {
-                debug_assert!(ring.len() >= 3, "rings are cleaned before encoding");
-                out.push(command(MOVE_TO, 1));
-                delta(&mut out, ring[0]);
-                out.push(command(LINE_TO, ring.len() - 1));
-                for p in &ring[1..] {
-                    delta(&mut out, *p);
-                }
-                out.push(command(CLOSE_PATH, 1));
-            }
-            Some((3, out))
-        }
-        _ => None,
-    }
 }
 
 impl LayerBuilder {
@@ -182,6 +161,11 @@ impl LayerBuilder {
             value_index: HashMap::new(),
             features: Vec::new(),
             feature_count: 0,
+            geometry: Vec::new(),
+            geom_type: 0,
+            cursor: [0, 0],
+            tags: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -193,7 +177,10 @@ impl LayerBuilder {
         self.feature_count
     }
 
-    fn key(&mut self, key: &str) -> u32 {
+    /// The index of `key` in the layer's keys, added when new. A renderer
+    /// looks its keys up once per tile and passes the indices to
+    /// [`Self::push_tag`].
+    pub fn key(&mut self, key: &str) -> u32 {
         if let Some(i) = self.key_index.get(key) {
             return *i;
         }
@@ -203,7 +190,8 @@ impl LayerBuilder {
         i
     }
 
-    fn value(&mut self, value: Value<'_>) -> u32 {
+    /// The index of `value` in the layer's values, added when new.
+    pub fn value(&mut self, value: Value<'_>) -> u32 {
         let key = match value {
             Value::Str(s) => ValueRef::Str(s),
             Value::UInt(v) => ValueRef::UInt(v),
@@ -215,34 +203,117 @@ impl LayerBuilder {
             return *i;
         }
         let i = self.value_index.len() as u32;
-        let mut message = Vec::new();
+        let message = &mut self.scratch;
+        message.clear();
         match value {
-            Value::Str(s) => put_bytes(&mut message, 1, s.as_bytes()),
+            Value::Str(s) => put_bytes(message, 1, s.as_bytes()),
             Value::Double(v) => {
-                put_key(&mut message, 3, 1);
+                put_key(message, 3, 1);
                 message.extend_from_slice(&v.to_le_bytes());
             }
             Value::Int(v) if v < 0 => {
                 // sint_value (zigzag) is the compact form for negatives.
-                put_key(&mut message, 6, 0);
-                put_varint(&mut message, ((v << 1) ^ (v >> 63)) as u64);
+                put_key(message, 6, 0);
+                put_varint(message, ((v << 1) ^ (v >> 63)) as u64);
             }
             Value::Int(v) => {
-                put_key(&mut message, 4, 0);
-                put_varint(&mut message, v as u64);
+                put_key(message, 4, 0);
+                put_varint(message, v as u64);
             }
             Value::UInt(v) => {
-                put_key(&mut message, 5, 0);
-                put_varint(&mut message, v);
+                put_key(message, 5, 0);
+                put_varint(message, v);
             }
             Value::Bool(v) => {
-                put_key(&mut message, 7, 0);
-                put_varint(&mut message, u64::from(v));
+                put_key(message, 7, 0);
+                put_varint(message, u64::from(v));
             }
         }
-        put_bytes(&mut self.values, 4, &message);
+        put_bytes(&mut self.values, 4, message);
         self.value_index.insert(key.to_key(), i);
         i
+    }
+
+    /// Adds a property (key and value indices) to the feature being built.
+    pub fn push_tag(&mut self, key: u32, value: u32) {
+        put_varint(&mut self.tags, u64::from(key));
+        put_varint(&mut self.tags, u64::from(value));
+    }
+
+    fn push_delta(&mut self, p: [i32; 2]) {
+        put_varint(
+            &mut self.geometry,
+            u64::from(zigzag(p[0].wrapping_sub(self.cursor[0]))),
+        );
+        put_varint(
+            &mut self.geometry,
+            u64::from(zigzag(p[1].wrapping_sub(self.cursor[1]))),
+        );
+        self.cursor = p;
+    }
+
+    /// Makes the feature being built a point at `p`.
+    pub fn push_point(&mut self, p: [i32; 2]) {
+        debug_assert!(self.geometry.is_empty(), "one point per feature");
+        self.geom_type = GeomType::Point as u32;
+        put_varint(&mut self.geometry, u64::from(command(MOVE_TO, 1)));
+        self.push_delta(p);
+    }
+
+    /// Adds a ring to the polygon being built: `ring` minus `origin`, which
+    /// must be clean (see `partimap_index::grid::push_clean_ring`; moving it
+    /// keeps it so). Exterior rings start polygons, their holes follow.
+    pub fn push_ring(&mut self, ring: &[[i32; 2]], origin: [i32; 2]) {
+        debug_assert!(ring.len() >= 3, "rings are cleaned before encoding");
+        self.geom_type = GeomType::Polygon as u32;
+        let at = |p: [i32; 2]| [p[0] - origin[0], p[1] - origin[1]];
+        put_varint(&mut self.geometry, u64::from(command(MOVE_TO, 1)));
+        self.push_delta(at(ring[0]));
+        put_varint(
+            &mut self.geometry,
+            u64::from(command(LINE_TO, ring.len() - 1)),
+        );
+        for p in &ring[1..] {
+            self.push_delta(at(*p));
+        }
+        put_varint(&mut self.geometry, u64::from(command(CLOSE_PATH, 1)));
+    }
+
+    /// Writes the feature being built with the id `id`; returns `false` (and
+    /// adds nothing) when it has no geometry. Either way the next feature
+    /// starts empty.
+    pub fn finish_feature(&mut self, id: u64) -> bool {
+        let drawn = !self.geometry.is_empty();
+        if drawn {
+            let tags = if self.tags.is_empty() {
+                0
+            } else {
+                1 + varint_len(self.tags.len() as u64) + self.tags.len()
+            };
+            let len = 1
+                + varint_len(id)
+                + tags
+                + 2
+                + 1
+                + varint_len(self.geometry.len() as u64)
+                + self.geometry.len();
+            let out = &mut self.features;
+            put_key(out, 2, 2);
+            put_varint(out, len as u64);
+            put_key(out, 1, 0);
+            put_varint(out, id);
+            if !self.tags.is_empty() {
+                put_bytes(out, 2, &self.tags);
+            }
+            put_key(out, 3, 0);
+            put_varint(out, u64::from(self.geom_type));
+            put_bytes(out, 4, &self.geometry);
+            self.feature_count += 1;
+        }
+        self.geometry.clear();
+        self.tags.clear();
+        self.cursor = [0, 0];
+        drawn
     }
 
     /// Adds a feature; returns `false` (and adds nothing) when the geometry
@@ -253,48 +324,62 @@ impl LayerBuilder {
         geometry: &TileGeometry,
         properties: &[(&str, Value<'_>)],
     ) -> bool {
-        let Some((geom_type, commands)) = geometry_commands(geometry) else {
-            return false;
-        };
-        let mut tags = Vec::with_capacity(properties.len() * 2);
-        for (key, value) in properties {
-            tags.push(self.key(key));
-            tags.push(self.value(*value));
+        match geometry {
+            TileGeometry::Points(points) if !points.is_empty() => {
+                self.geom_type = GeomType::Point as u32;
+                put_varint(
+                    &mut self.geometry,
+                    u64::from(command(MOVE_TO, points.len())),
+                );
+                for p in points {
+                    self.push_delta(*p);
+                }
+            }
+            TileGeometry::Polygons(polygons) => {
+                for ring in polygons.iter().flatten() {
+                    self.push_ring(ring, [0, 0]);
+                }
+            }
+            TileGeometry::Points(_) => {}
         }
-        let mut message = Vec::with_capacity(16 + commands.len() * 2);
-        put_key(&mut message, 1, 0);
-        put_varint(&mut message, id);
-        if !tags.is_empty() {
-            put_packed(&mut message, 2, &tags);
+        if !self.geometry.is_empty() {
+            for (key, value) in properties {
+                let (k, v) = (self.key(key), self.value(*value));
+                self.push_tag(k, v);
+            }
         }
-        put_key(&mut message, 3, 0);
-        put_varint(&mut message, u64::from(geom_type));
-        put_packed(&mut message, 4, &commands);
-        put_bytes(&mut self.features, 2, &message);
-        self.feature_count += 1;
-        true
+        self.finish_feature(id)
     }
 
     fn encode_into(&self, tile: &mut Vec<u8>) {
-        let mut layer = Vec::with_capacity(self.features.len() + self.values.len() + 64);
-        put_key(&mut layer, 15, 0);
-        put_varint(&mut layer, 2);
-        put_bytes(&mut layer, 1, self.name.as_bytes());
-        layer.extend_from_slice(&self.features);
+        let mut keys = Vec::with_capacity(self.keys.iter().map(|k| k.len() + 2).sum());
         for key in &self.keys {
-            put_bytes(&mut layer, 3, key.as_bytes());
+            put_bytes(&mut keys, 3, key.as_bytes());
         }
-        layer.extend_from_slice(&self.values);
-        put_key(&mut layer, 5, 0);
-        put_varint(&mut layer, u64::from(self.extent));
-        put_bytes(tile, 3, &layer);
+        let mut head = Vec::with_capacity(self.name.len() + 8);
+        put_key(&mut head, 15, 0);
+        put_varint(&mut head, 2);
+        put_bytes(&mut head, 1, self.name.as_bytes());
+        let mut tail = Vec::with_capacity(4);
+        put_key(&mut tail, 5, 0);
+        put_varint(&mut tail, u64::from(self.extent));
+        let len = head.len() + self.features.len() + keys.len() + self.values.len() + tail.len();
+        put_key(tile, 3, 2);
+        put_varint(tile, len as u64);
+        for part in [&head, &self.features, &keys, &self.values, &tail] {
+            tile.extend_from_slice(part);
+        }
     }
 }
 
 /// Encodes a tile of the non-empty `layers` (names must be unique); an empty
 /// vector when every layer is empty.
 pub fn encode(layers: &[LayerBuilder]) -> Vec<u8> {
-    let mut tile = Vec::new();
+    let size = layers
+        .iter()
+        .map(|l| l.features.len() + l.values.len() + 64 * (l.keys.len() + 1))
+        .sum();
+    let mut tile = Vec::with_capacity(size);
     for layer in layers.iter().filter(|l| !l.is_empty()) {
         layer.encode_into(&mut tile);
     }
@@ -317,10 +402,35 @@ mod tests {
     #[test]
     fn the_specifications_polygon_example_encodes_exactly() {
         // Section 4.3.5.3 of the specification: a polygon (3,6) (8,12) (20,34).
-        let g = TileGeometry::Polygons(vec![vec![vec![[3, 6], [8, 12], [20, 34]]]]);
-        let (t, commands) = geometry_commands(&g).unwrap();
-        assert_eq!(t, 3);
-        assert_eq!(commands, [9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        let mut layer = LayerBuilder::new("p", 4096);
+        layer.push_ring(&[[4, 7], [9, 13], [21, 35]], [1, 1]);
+        assert_eq!(layer.geometry, [9, 6, 12, 18, 10, 12, 24, 44, 15]);
+        assert!(layer.finish_feature(1));
+        // Feature: id 1, type 3, geometry of 9 bytes, framed as field 2.
+        assert_eq!(
+            layer.features,
+            [
+                0x12, 15, 0x08, 1, 0x18, 3, 0x22, 9, 9, 6, 12, 18, 10, 12, 24, 44, 15
+            ]
+        );
+    }
+
+    #[test]
+    fn varint_lengths_match_what_is_written() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut buf = Vec::new();
+            put_varint(&mut buf, v);
+            assert_eq!(varint_len(v), buf.len(), "{v}");
+        }
     }
 
     #[test]

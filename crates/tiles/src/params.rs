@@ -15,16 +15,42 @@ pub const NAMES: [&str; 5] = ["status", "kind", "organisation", "procedure", "ca
 /// Parses the query string into a filter, checking every value against the
 /// index (organisations and procedures must exist).
 pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
+    parse_with(query, index, &[]).map(|(filter, _)| filter)
+}
+
+/// Like [`parse`], for an endpoint that also takes the parameters `extra`:
+/// their values are returned as given (each at most once), in the order of
+/// `extra`.
+pub fn parse_with(
+    query: Option<&str>,
+    index: &Index,
+    extra: &[&'static str],
+) -> Result<(Filter, Vec<Option<String>>), HttpError> {
     let mut filter = Filter::default();
+    let mut extras = vec![None; extra.len()];
     let Some(query) = query.filter(|q| !q.is_empty()) else {
-        return Ok(filter);
+        return Ok((filter, extras));
     };
     let mut seen: Vec<&str> = Vec::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if let Some(i) = extra.iter().position(|e| *e == name) {
+            if extras[i].is_some() {
+                return Err(HttpError::bad_request(format!(
+                    "query parameter {name:?} is given twice"
+                )));
+            }
+            extras[i] = Some(value.into_owned());
+            continue;
+        }
         let name = NAMES.iter().copied().find(|n| *n == name).ok_or_else(|| {
             HttpError::bad_request(format!(
                 "unknown query parameter {name:?}; expected one of: {}",
-                NAMES.join(", ")
+                NAMES
+                    .iter()
+                    .chain(extra)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         })?;
         if seen.contains(&name) {
@@ -88,5 +114,5 @@ pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {
             }
         }
     }
-    Ok(filter.normalised())
+    Ok((filter.normalised(), extras))
 }

@@ -96,11 +96,43 @@
         return null;
     }
 
-    function procedureKey(feature) {
+    // A procedure's id: a property at the detail zooms, the feature id at all.
+    function procedureId(feature) {
         var props = feature.properties || {};
-        if (props.id !== undefined && props.id !== null) return 'id:' + props.id;
-        if (feature.id !== undefined && feature.id !== null) return 'fid:' + feature.id;
-        return 'title:' + props.title + '|' + props.organisation;
+        if (props.id !== undefined && props.id !== null) return props.id;
+        return feature.id;
+    }
+
+    function procedureKey(feature) {
+        return 'id:' + procedureId(feature);
+    }
+
+    // The API's procedure as the popup and list show it.
+    function fromApi(p) {
+        return {
+            id: p.id,
+            title: p.title,
+            kind: p.kind,
+            status: p.status,
+            placement: p.placement,
+            organisation: p.organisation ? p.organisation.name : null,
+            start: p.start,
+            end: p.end,
+            url: p.url
+        };
+    }
+
+    // The tiles of the overview zooms carry only kind, status and placement;
+    // title, authority, dates and link are fetched for what is shown.
+    function detailsOf(feature) {
+        var props = feature.properties || {};
+        if (props.title !== undefined) return Promise.resolve(props);
+        return fetch('/api/v1/procedures/' + encodeURIComponent(String(procedureId(feature))))
+            .then(function (response) {
+                if (!response.ok) throw new Error('HTTP ' + response.status);
+                return response.json();
+            })
+            .then(fromApi);
     }
 
     function uniqueProcedures(features) {
@@ -115,8 +147,7 @@
         return result;
     }
 
-    function buildPopupItem(feature) {
-        var props = feature.properties || {};
+    function buildPopupItem(props) {
         var item = el('article', 'pm-popup-item');
         item.setAttribute('data-procedure-id', props.id !== undefined ? String(props.id) : '');
 
@@ -155,12 +186,11 @@
         return item;
     }
 
-    function buildPopupContent(features) {
+    function buildPopupContent(shown, total) {
         var root = el('div', 'pm-popup');
-        var shown = features.slice(0, MAX_POPUP_ITEMS);
         for (var i = 0; i < shown.length; i++) root.appendChild(buildPopupItem(shown[i]));
-        if (features.length > shown.length) {
-            var rest = features.length - shown.length;
+        if (total > shown.length) {
+            var rest = total - shown.length;
             root.appendChild(el('p', 'pm-popup-more',
                 rest === 1
                     ? 'An dieser Stelle gibt es ein weiteres Verfahren. Vergrößern Sie die Karte.'
@@ -257,21 +287,34 @@
         }
     }
 
+    var popupRequest = 0;
+
     function openPopup(lngLat, features) {
         closePopup();
-        popup = new maplibregl.Popup({maxWidth: '320px', focusAfterOpen: true})
-            .setLngLat(lngLat)
-            .setDOMContent(buildPopupContent(features))
-            .addTo(map);
-        popup.on('close', function () {
-            popup = null;
+        var request = ++popupRequest;
+        var shown = features.slice(0, MAX_POPUP_ITEMS);
+        Promise.all(shown.map(detailsOf)).then(function (details) {
+            return buildPopupContent(details, features.length);
+        }, function (err) {
+            console.warn('procedure details could not be loaded', err);
+            return el('p', 'pm-popup-note', 'Die Angaben zu diesem Verfahren konnten nicht geladen werden.');
+        }).then(function (content) {
+            // A later click wins.
+            if (request !== popupRequest) return;
+            popup = new maplibregl.Popup({maxWidth: '320px', focusAfterOpen: true})
+                .setLngLat(lngLat)
+                .setDOMContent(content)
+                .addTo(map);
+            popup.on('close', function () {
+                popup = null;
+            });
         });
-        return popup;
     }
 
     map.on('click', function (e) {
         var features = proceduresAt(e.point);
         if (!features.length) {
+            popupRequest++;
             closePopup();
             return;
         }
@@ -316,31 +359,27 @@
     // --- List of the procedures in view (for keyboard and screen-reader users)
     var lastListKey = null;
 
-    function updateList() {
+    // The list asks the API for the procedures in view, with the map's own
+    // filter: the same selection the tiles draw, sorted by title.
+    var listRequest = 0;
+
+    function showList(answer) {
         var list = document.getElementById('verfahren-liste');
-        if (!list) return;
-        var layers = availableProcedureLayers();
-        var features = layers.length ? uniqueProcedures(map.queryRenderedFeatures({layers: layers})) : [];
-        features.sort(function (a, b) {
-            var ta = String((a.properties || {}).title || '');
-            var tb = String((b.properties || {}).title || '');
-            return ta.localeCompare(tb, 'de');
-        });
-        var key = features.map(procedureKey).join(',');
+        var items = answer.items || [];
+        var key = items.map(function (p) { return p.id; }).join(',') + '|' + answer.total;
         if (key === lastListKey) return;
         lastListKey = key;
 
         while (list.firstChild) list.removeChild(list.firstChild);
-        if (!features.length) {
+        if (!items.length) {
             setListStatus('Im aktuellen Kartenausschnitt gibt es keine laufenden Verfahren.');
             return;
         }
-        var shown = features.slice(0, MAX_LIST_ITEMS);
-        setListStatus(features.length > shown.length
-            ? features.length + ' Verfahren; die ersten ' + shown.length + ' werden angezeigt. Vergrößern Sie die Karte, um die Auswahl einzugrenzen.'
-            : (features.length === 1 ? '1 Verfahren' : features.length + ' Verfahren'));
-        for (var i = 0; i < shown.length; i++) {
-            var props = shown[i].properties || {};
+        setListStatus(answer.total > items.length
+            ? answer.total + ' Verfahren; die ersten ' + items.length + ' werden angezeigt. Vergrößern Sie die Karte, um die Auswahl einzugrenzen.'
+            : (items.length === 1 ? '1 Verfahren' : items.length + ' Verfahren'));
+        for (var i = 0; i < items.length; i++) {
+            var props = fromApi(items[i]);
             var li = el('li');
             var swatch = el('span', 'swatch ' + kindClass(props.kind));
             swatch.setAttribute('aria-hidden', 'true');
@@ -364,6 +403,29 @@
             li.appendChild(body);
             list.appendChild(li);
         }
+    }
+
+    function updateList() {
+        var list = document.getElementById('verfahren-liste');
+        if (!list) return;
+        var b = map.getBounds();
+        var clamp = function (v, lo, hi) { return Math.min(hi, Math.max(lo, v)); };
+        var bbox = [
+            clamp(b.getWest(), -180, 180), clamp(b.getSouth(), -85, 85),
+            clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)
+        ].map(function (v) { return v.toFixed(5); }).join(',');
+        var request = ++listRequest;
+        fetch('/api/v1/procedures?bbox=' + bbox + '&limit=' + MAX_LIST_ITEMS)
+            .then(function (response) {
+                if (!response.ok) throw new Error('HTTP ' + response.status);
+                return response.json();
+            })
+            .then(function (answer) {
+                if (request === listRequest) showList(answer);
+            }, function (err) {
+                console.warn('the list could not be loaded', err);
+                if (request === listRequest) setListStatus('Die Liste konnte nicht geladen werden.');
+            });
     }
 
     map.on('idle', function () {

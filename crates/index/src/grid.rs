@@ -1,0 +1,208 @@
+//! Shapes snapped to the tile grid of one zoom, computed once when a
+//! procedure enters the index.
+//!
+//! The grid of zoom `z` counts [`EXTENT`] units per tile side across the
+//! whole world, x to the east and y down from the north edge, so that a
+//! tile's own coordinates are the grid coordinates minus the tile's origin
+//! (`x * EXTENT`, `y * EXTENT`). Snapping once here, rather than per tile
+//! request, means a tile whose buffered window holds a ring whole only has to
+//! translate it: the vertices are already rounded, repeated points and
+//! collapsed rings already gone, and the winding already as the MVT
+//! specification wants it (translation keeps all of that). Only rings that
+//! cross the window's edge are clipped per request.
+//!
+//! Grid coordinates fit an `i32` up to zoom 18 (`2^18 · 4096 = 2^30`); the
+//! index snaps zooms up to [`crate::generalise::MAX_GENERALISED_ZOOM`].
+
+use geo::{Coord, LineString, MultiPolygon};
+
+use crate::mercator::HALF_WORLD;
+
+/// Grid units per tile side (the MVT extent).
+pub const EXTENT: i32 = 4096;
+
+/// The size of one grid unit at `zoom`, in Web Mercator metres.
+pub fn unit(zoom: u8) -> f64 {
+    2.0 * HALF_WORLD / f64::from(1u32 << zoom) / f64::from(EXTENT)
+}
+
+/// Web Mercator metres to (unrounded) grid coordinates of `zoom`.
+pub fn to_grid(c: Coord<f64>, zoom: u8) -> [f64; 2] {
+    let unit = unit(zoom);
+    [(c.x + HALF_WORLD) / unit, (HALF_WORLD - c.y) / unit]
+}
+
+/// Twice the signed area by the surveyor's formula. Positive for an exterior
+/// ring as the MVT specification defines it (clockwise on screen, y down).
+pub fn doubled_area(ring: &[[i32; 2]]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
+
+/// Appends the ring `points` (snapped already, open or closed) to `out`
+/// cleaned for the MVT specification: open, no repeated points (zero-length
+/// segments), at least three points enclosing an area, oriented as an
+/// exterior or an interior ring. Returns `false`, leaving `out` as it was,
+/// when the ring collapsed.
+pub fn push_clean_ring(
+    out: &mut Vec<[i32; 2]>,
+    points: impl IntoIterator<Item = [i32; 2]>,
+    exterior: bool,
+) -> bool {
+    let start = out.len();
+    for p in points {
+        if out.len() == start || out.last() != Some(&p) {
+            out.push(p);
+        }
+    }
+    while out.len() > start + 1 && out[start] == out[out.len() - 1] {
+        out.pop();
+    }
+    let ring = &mut out[start..];
+    let area = if ring.len() < 3 {
+        0
+    } else {
+        doubled_area(ring)
+    };
+    if area == 0 {
+        out.truncate(start);
+        return false;
+    }
+    if (area > 0) != exterior {
+        ring.reverse();
+    }
+    true
+}
+
+/// One ring of [`GridPolygons`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GridRing {
+    /// Where the ring ends in [`GridPolygons::vertices`].
+    pub end: u32,
+    /// An exterior ring starts a polygon; its holes follow it.
+    pub exterior: bool,
+}
+
+/// Polygons on the grid of one zoom, cleaned (see [`push_clean_ring`]); a
+/// polygon whose exterior collapsed is left out with its holes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GridPolygons {
+    /// The vertices of every ring, one ring after the other.
+    pub vertices: Vec<[i32; 2]>,
+    pub rings: Vec<GridRing>,
+    /// The bounding box of the vertices (meaningless when there are none).
+    pub min: [i32; 2],
+    pub max: [i32; 2],
+}
+
+impl GridPolygons {
+    /// Snaps `mp` (Web Mercator) to the grid of `zoom`.
+    pub fn snap(mp: &MultiPolygon<f64>, zoom: u8) -> Self {
+        let mut out = Self::default();
+        fn snapped(ring: &LineString<f64>, zoom: u8) -> impl Iterator<Item = [i32; 2]> + '_ {
+            ring.0.iter().map(move |c| {
+                let [x, y] = to_grid(*c, zoom);
+                [x.round() as i32, y.round() as i32]
+            })
+        }
+        for polygon in &mp.0 {
+            if !out.push_ring(snapped(polygon.exterior(), zoom), true) {
+                continue;
+            }
+            for hole in polygon.interiors() {
+                out.push_ring(snapped(hole, zoom), false);
+            }
+        }
+        out.vertices.shrink_to_fit();
+        out.rings.shrink_to_fit();
+        let (mut min, mut max) = ([i32::MAX; 2], [i32::MIN; 2]);
+        for p in &out.vertices {
+            min = [min[0].min(p[0]), min[1].min(p[1])];
+            max = [max[0].max(p[0]), max[1].max(p[1])];
+        }
+        out.min = min;
+        out.max = max;
+        out
+    }
+
+    fn push_ring(&mut self, points: impl IntoIterator<Item = [i32; 2]>, exterior: bool) -> bool {
+        let kept = push_clean_ring(&mut self.vertices, points, exterior);
+        if kept {
+            self.rings.push(GridRing {
+                end: self.vertices.len() as u32,
+                exterior,
+            });
+        }
+        kept
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rings.is_empty()
+    }
+
+    /// The rings in order, each with whether it is an exterior.
+    pub fn rings(&self) -> impl Iterator<Item = (&[[i32; 2]], bool)> {
+        let mut start = 0;
+        self.rings.iter().map(move |r| {
+            let ring = &self.vertices[start..r.end as usize];
+            start = r.end as usize;
+            (ring, r.exterior)
+        })
+    }
+}
+
+/// A shape on the grid of one zoom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GridShape {
+    Point([i32; 2]),
+    Polygons(GridPolygons),
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::polygon;
+
+    use super::*;
+
+    #[test]
+    fn snapping_cleans_orients_and_drops_collapsed_polygons_with_their_holes() {
+        let u = unit(12);
+        // In grid units at zoom 12, around the world's centre: a square of
+        // 100 units (counter-clockwise on screen) with a hole, a sliver that
+        // snaps to a line, and a repeated vertex.
+        let at = |x: f64, y: f64| Coord {
+            x: x * u,
+            y: -y * u,
+        };
+        let square = geo::Polygon::new(
+            LineString(vec![
+                at(0.0, 0.0),
+                at(0.0, 100.0),
+                at(0.0, 100.2),
+                at(100.0, 100.0),
+                at(100.0, 0.0),
+                at(0.0, 0.0),
+            ]),
+            vec![LineString(vec![
+                at(10.0, 10.0),
+                at(20.0, 10.0),
+                at(20.0, 20.0),
+                at(10.0, 10.0),
+            ])],
+        );
+        let sliver = polygon![(x: 0.0, y: 0.0), (x: 500.0 * u, y: 0.1 * u), (x: 900.0 * u, y: 0.0)];
+        let g = GridPolygons::snap(&MultiPolygon(vec![square, sliver]), 12);
+        let rings: Vec<_> = g.rings().collect();
+        assert_eq!(rings.len(), 2, "{rings:?}");
+        let half = (1 << 11) * EXTENT;
+        assert_eq!(rings[0].0.len(), 4, "repeated point dropped: {rings:?}");
+        assert!(rings[0].1 && doubled_area(rings[0].0) > 0);
+        assert!(!rings[1].1 && doubled_area(rings[1].0) < 0);
+        assert_eq!((g.min, g.max), ([half, half], [half + 100, half + 100]));
+    }
+}
