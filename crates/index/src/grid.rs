@@ -98,6 +98,12 @@ pub struct GridPolygons {
     /// The bounding box of the vertices (meaningless when there are none).
     pub min: [i32; 2],
     pub max: [i32; 2],
+    /// The MVT geometry commands of all rings (specification 4.3), except
+    /// the first MoveTo and its point: every other parameter is a delta
+    /// from the point before, so the same bytes serve every tile that holds
+    /// the polygons whole, after a MoveTo to the first vertex in that
+    /// tile's coordinates.
+    pub commands: Box<[u8]>,
 }
 
 impl GridPolygons {
@@ -127,6 +133,30 @@ impl GridPolygons {
         }
         out.min = min;
         out.max = max;
+        out.commands = out.encode().into();
+        out
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.vertices.len() * 3 + self.rings.len() * 4);
+        // The first MoveTo is the tile's to write.
+        let mut cursor = self.vertices.first().copied().unwrap_or_default();
+        let mut delta = |out: &mut Vec<u8>, p: [i32; 2]| {
+            put_varint(out, u64::from(zigzag(p[0].wrapping_sub(cursor[0]))));
+            put_varint(out, u64::from(zigzag(p[1].wrapping_sub(cursor[1]))));
+            cursor = p;
+        };
+        for (i, (ring, _)) in self.rings().enumerate() {
+            if i > 0 {
+                put_varint(&mut out, u64::from(command(MOVE_TO, 1)));
+                delta(&mut out, ring[0]);
+            }
+            put_varint(&mut out, u64::from(command(LINE_TO, ring.len() - 1)));
+            for p in &ring[1..] {
+                delta(&mut out, *p);
+            }
+            put_varint(&mut out, u64::from(command(CLOSE_PATH, 1)));
+        }
         out
     }
 
@@ -154,6 +184,31 @@ impl GridPolygons {
             (ring, r.exterior)
         })
     }
+}
+
+/// MVT command ids (specification 4.3.3).
+pub const MOVE_TO: u32 = 1;
+pub const LINE_TO: u32 = 2;
+pub const CLOSE_PATH: u32 = 7;
+
+/// An MVT command integer: id and repeat count.
+pub fn command(id: u32, count: usize) -> u32 {
+    // A count never exceeds 2^29 - 1 here: rings are bounded by a tile.
+    (id & 0x7) | ((count as u32) << 3)
+}
+
+/// Zigzag encoding of a parameter (specification 4.3.2).
+pub fn zigzag(n: i32) -> u32 {
+    ((n << 1) ^ (n >> 31)) as u32
+}
+
+/// Appends `v` as a protobuf varint.
+pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
 }
 
 /// A shape on the grid of one zoom.

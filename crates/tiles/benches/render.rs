@@ -14,7 +14,7 @@
     reason = "a benchmark fails by panicking"
 )]
 
-use std::{collections::HashMap, io::Write, path::Path, time::Instant};
+use std::{collections::HashMap, path::Path, time::Instant};
 
 use chrono::NaiveDate;
 use criterion::{BenchmarkId, Criterion};
@@ -44,9 +44,7 @@ fn tiles(dir: &Path, name: &str) -> Vec<TileCoord> {
 }
 
 fn gzip(bytes: &[u8]) -> usize {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap().len()
+    partimap_tiles::cache::gzip(bytes).len()
 }
 
 fn rss_mb() -> f64 {
@@ -81,6 +79,22 @@ fn main() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let filter = Filter::default();
     let mixed = tiles(&dir, "tiles-mixed.txt");
+    // For a profiler: `PARTIMAP_PROFILE_ZOOM=6` renders that zoom's tiles of
+    // the list for ten seconds and stops.
+    if let Some(z) = std::env::var("PARTIMAP_PROFILE_ZOOM")
+        .ok()
+        .and_then(|z| z.parse::<u8>().ok())
+    {
+        let tiles: Vec<_> = mixed.iter().filter(|t| t.z() == z).collect();
+        let started = Instant::now();
+        let mut n = 0;
+        while started.elapsed().as_secs() < 10 {
+            std::hint::black_box(render(&index, *tiles[n % tiles.len()], &filter, today));
+            n += 1;
+        }
+        println!("zoom {z}: {n} tiles in 10 s");
+        return;
+    }
     println!(
         "zoom  tiles  mean µs   p99 µs   max µs  gzip µs  max raw KB  max gzip KB  procedures  clusters/reports"
     );

@@ -4,7 +4,7 @@
 //! that admits the changed procedure, and nothing else.
 
 use std::{
-    io::Write,
+    cell::RefCell,
     sync::{
         Arc, Mutex, OnceLock,
         atomic::{AtomicU64, Ordering},
@@ -37,6 +37,32 @@ pub struct EncodedTile {
     brotli: OnceLock<Bytes>,
 }
 
+thread_local! {
+    /// A compressor per thread: making one costs more than a small tile's
+    /// compression.
+    static GZIP: RefCell<libdeflater::Compressor> = RefCell::new(libdeflater::Compressor::new(
+        // Level 1: libdeflate's level 0 ("fastest") stores without compressing.
+        libdeflater::CompressionLvl::new(1).unwrap_or_default(),
+    ));
+}
+
+/// Gzip at the fastest level, with libdeflate: on the shared workload's
+/// zoom-6 tile (218 KB) it takes 2.8 ms for 211 KB where flate2's default
+/// backend (miniz_oxide, level 1) takes 3.6 ms for 219 KB, and 0.17 ms where
+/// miniz takes 0.23 ms on a zoom-12 tile (compression is a quarter of a
+/// tile's cost with the cache off).
+pub fn gzip(raw: &[u8]) -> Bytes {
+    GZIP.with(|c| {
+        let mut c = c.borrow_mut();
+        let mut out = vec![0; c.gzip_compress_bound(raw.len())];
+        // The buffer is as large as the bound: compression cannot run out of
+        // room, the only error libdeflate reports.
+        let n = c.gzip_compress(raw, &mut out).unwrap_or(0);
+        out.truncate(n);
+        out.into()
+    })
+}
+
 impl EncodedTile {
     pub fn new(raw: Vec<u8>) -> Self {
         let hash = xxhash_rust::xxh3::xxh3_128(&raw);
@@ -56,17 +82,7 @@ impl EncodedTile {
     }
 
     pub fn gzip(&self) -> Bytes {
-        self.gzip
-            .get_or_init(|| {
-                let mut e = flate2::write::GzEncoder::new(
-                    Vec::with_capacity(self.raw.len() / 2),
-                    flate2::Compression::fast(),
-                );
-                // Writing to a Vec cannot fail.
-                let _ = e.write_all(&self.raw);
-                e.finish().unwrap_or_default().into()
-            })
-            .clone()
+        self.gzip.get_or_init(|| gzip(&self.raw)).clone()
     }
 
     pub fn brotli(&self) -> Bytes {

@@ -214,9 +214,11 @@ pub fn push_polygons(
         return;
     }
     if min[0] <= g.min[0] && g.max[0] <= max[0] && min[1] <= g.min[1] && g.max[1] <= max[1] {
-        for (ring, _) in g.rings() {
-            layer.push_ring(ring, window.origin);
-        }
+        let first = g.vertices[0];
+        layer.push_encoded_polygons(
+            [first[0] - window.origin[0], first[1] - window.origin[1]],
+            &g.commands,
+        );
         return;
     }
     let mut holes = false;
@@ -309,6 +311,51 @@ mod tests {
             panic!()
         };
         assert_eq!(p[0][0].len(), 3, "{p:?}");
+    }
+
+    #[test]
+    fn a_polygon_inside_the_window_is_moved_as_its_prepared_commands() {
+        use geo::{Coord, LineString, Polygon};
+        // Two polygons, the first with a hole, near tile 2/1 of zoom 3.
+        let u = grid::unit(3);
+        let ring = |pts: &[(f64, f64)]| -> LineString<f64> {
+            pts.iter()
+                .map(|&(x, y)| Coord {
+                    x: -partimap_index::mercator::HALF_WORLD + x * u,
+                    y: partimap_index::mercator::HALF_WORLD - y * u,
+                })
+                .collect()
+        };
+        let mp = MultiPolygon(vec![
+            Polygon::new(
+                ring(&[
+                    (8292.0, 4196.0),
+                    (8492.0, 4196.0),
+                    (8492.0, 4396.0),
+                    (8292.0, 4396.0),
+                ]),
+                vec![ring(&[
+                    (8320.0, 4220.0),
+                    (8340.0, 4220.0),
+                    (8340.0, 4240.0),
+                ])],
+            ),
+            Polygon::new(
+                ring(&[(9000.0, 5000.0), (9100.0, 5000.0), (9000.0, 5100.0)]),
+                vec![],
+            ),
+        ]);
+        let g = GridPolygons::snap(&mp, 3);
+        let window = Window::new(TileCoord::new(3, 2, 1).unwrap()).unwrap();
+        let mut moved = LayerBuilder::new("a", 4096);
+        push_polygons(&mut moved, &g, &window, &mut Vec::new());
+        let mut rings = LayerBuilder::new("a", 4096);
+        for (ring, _) in g.rings() {
+            rings.push_ring(ring, window.origin);
+        }
+        assert_eq!(g.rings().count(), 3);
+        assert!(moved.finish_feature(1) && rings.finish_feature(1));
+        assert_eq!(crate::mvt::encode(&[moved]), crate::mvt::encode(&[rings]));
     }
 
     #[test]

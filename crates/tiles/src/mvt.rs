@@ -15,6 +15,7 @@
 //! packed uint32 geometry = 4; }`.
 
 use hashbrown::{Equivalent, HashMap};
+use partimap_index::grid::{CLOSE_PATH, LINE_TO, MOVE_TO, command, put_varint, zigzag};
 
 /// A property value. Strings are borrowed: a layer encodes them right away.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,27 +114,6 @@ pub struct LayerBuilder {
 pub enum GeomType {
     Point = 1,
     Polygon = 3,
-}
-
-const MOVE_TO: u32 = 1;
-const LINE_TO: u32 = 2;
-const CLOSE_PATH: u32 = 7;
-
-fn command(id: u32, count: usize) -> u32 {
-    // A count never exceeds 2^29 - 1 here: rings are bounded by a tile.
-    (id & 0x7) | ((count as u32) << 3)
-}
-
-fn zigzag(n: i32) -> u32 {
-    ((n << 1) ^ (n >> 31)) as u32
-}
-
-fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        buf.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
 }
 
 fn varint_len(v: u64) -> usize {
@@ -277,6 +257,17 @@ impl LayerBuilder {
             self.push_delta(at(*p));
         }
         put_varint(&mut self.geometry, u64::from(command(CLOSE_PATH, 1)));
+    }
+
+    /// Makes the feature being built the polygons whose first vertex, in
+    /// tile coordinates, is `first` and whose other commands are `commands`
+    /// (see `partimap_index::GridPolygons::commands`).
+    pub fn push_encoded_polygons(&mut self, first: [i32; 2], commands: &[u8]) {
+        debug_assert!(self.geometry.is_empty(), "the whole geometry at once");
+        self.geom_type = GeomType::Polygon as u32;
+        put_varint(&mut self.geometry, u64::from(command(MOVE_TO, 1)));
+        self.push_delta(first);
+        self.geometry.extend_from_slice(commands);
     }
 
     /// Writes the feature being built with the id `id`; returns `false` (and

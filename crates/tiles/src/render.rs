@@ -224,7 +224,8 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
             ["count", "procedure_id", "expansion_zoom"].map(|k| cluster_layer.key(k));
         let status_keys =
             cluster::STATUSES.map(|s| cluster_layer.key(&format!("status:{}", s.as_str())));
-        let mut category_keys: HashMap<u16, u32> = HashMap::new();
+        // Key indices by category number, looked up at first use.
+        let mut category_keys: Vec<u32> = Vec::new();
         let category = |n: u16| index.category_name(n).map(|c| &**c).unwrap_or("");
         let wanted = |n: u16| {
             filter.categories.is_empty() || filter.categories.iter().any(|f| *f == category(n))
@@ -247,9 +248,14 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
             let v = l.value(Value::UInt(u64::from(c.split_zoom)));
             l.push_tag(expansion_key, v);
             for (n, count) in c.categories.iter().filter(|(n, _)| wanted(*n)) {
-                let k = *category_keys
-                    .entry(*n)
-                    .or_insert_with(|| l.key(&format!("category:{}", category(*n))));
+                let i = usize::from(*n);
+                if category_keys.len() <= i {
+                    category_keys.resize(i + 1, u32::MAX);
+                }
+                if category_keys[i] == u32::MAX {
+                    category_keys[i] = l.key(&format!("category:{}", category(*n)));
+                }
+                let k = category_keys[i];
                 let v = l.value(Value::UInt(u64::from(*count)));
                 l.push_tag(k, v);
             }

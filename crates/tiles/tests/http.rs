@@ -212,6 +212,10 @@ async fn a_tile_has_its_headers_and_revalidates_by_etag() {
     assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
     assert_eq!(&body[..2], &[0x1f, 0x8b], "a gzip stream");
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut raw).unwrap();
+    let (_, _, identity) = get("/tiles/6/33/21.mvt", &[]).await;
+    assert_eq!(raw, identity, "the gzip body decodes to the tile");
     let etag = headers[header::ETAG].to_str().unwrap().to_owned();
     assert!(etag.starts_with('"') && etag.ends_with("-gz\""), "{etag}");
 
