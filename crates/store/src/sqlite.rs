@@ -7,6 +7,7 @@ use std::{str::FromStr, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
+use futures_util::TryStreamExt;
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
     sqlite::{
@@ -99,15 +100,20 @@ impl Store {
         .collect::<Result<_>>()?;
         // The contact is deliberately not selected: a snapshot feeds public
         // outputs.
-        let reports = sqlx::query(
-            "SELECT id, procedure_id, category, description, status, lon, lat, created
-             FROM reports ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(report_from_row)
-        .collect::<Result<_>>()?;
+        // Row by row: a million rows held at once would take several times
+        // the memory of the reports made of them.
+        let mut reports = Vec::new();
+        {
+            let mut rows = sqlx::query(
+                "SELECT id, procedure_id, category, description, status, lon, lat, created
+                 FROM reports ORDER BY id",
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                reports.push(report_from_row(&row)?);
+            }
+        }
+        reports.shrink_to_fit();
         tx.commit().await?;
         Ok(Snapshot {
             organisations,
