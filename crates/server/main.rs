@@ -14,7 +14,6 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
-
 /// Vector tiles, imports and participation APIs for a state-wide
 /// citizen-participation map.
 #[derive(Debug, Parser)]

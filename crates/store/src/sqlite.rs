@@ -6,8 +6,8 @@
 use std::{str::FromStr, time::Duration};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
 use futures_util::TryStreamExt;
+use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
     sqlite::{
