@@ -104,6 +104,9 @@ pub struct LayerBuilder {
     key_index: HashMap<String, u32>,
     values: Vec<u8>,
     value_index: HashMap<ValueKey, u32>,
+    /// Indices of the unsigned values below [`SMALL`] (counts, zooms), looked
+    /// up without hashing; `u32::MAX` where not yet added.
+    small: Vec<u32>,
     features: Vec<u8>,
     feature_count: usize,
     /// The packed geometry commands of the feature being built.
@@ -114,6 +117,9 @@ pub struct LayerBuilder {
     tags: Vec<u8>,
     scratch: Vec<u8>,
 }
+
+/// Unsigned values below this are found in a table rather than by hashing.
+const SMALL: u64 = 4096;
 
 /// The geometry types of the specification that partimap draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +151,7 @@ impl LayerBuilder {
             key_index: HashMap::new(),
             values: Vec::new(),
             value_index: HashMap::new(),
+            small: Vec::new(),
             features: Vec::new(),
             feature_count: 0,
             geometry: Vec::new(),
@@ -178,6 +185,22 @@ impl LayerBuilder {
 
     /// The index of `value` in the layer's values, added when new.
     pub fn value(&mut self, value: Value<'_>) -> u32 {
+        if let Value::UInt(v) = value
+            && v < SMALL
+        {
+            let i = v as usize;
+            if self.small.len() <= i {
+                self.small.resize(i + 1, u32::MAX);
+            }
+            if self.small[i] == u32::MAX {
+                self.small[i] = self.hashed_value(value);
+            }
+            return self.small[i];
+        }
+        self.hashed_value(value)
+    }
+
+    fn hashed_value(&mut self, value: Value<'_>) -> u32 {
         let key = match value {
             Value::Str(s) => ValueRef::Str(s),
             Value::UInt(v) => ValueRef::UInt(v),
