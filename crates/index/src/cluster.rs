@@ -16,6 +16,7 @@ use std::sync::Arc;
 use geo::Coord;
 use partimap_model::{ReportId, ReportStatus};
 use rstar::{RTree, primitives::GeomWithData};
+use smallvec::{SmallVec, smallvec};
 
 use crate::generalise::unit;
 
@@ -39,8 +40,10 @@ pub struct Cluster {
     pub position: Coord<f64>,
     pub count: u32,
     /// Reports per category: (category number of the index, count), sorted
-    /// by category number.
-    pub categories: Box<[(u16, u32)]>,
+    /// by category number. Kept inline up to four categories (a single
+    /// report has one): a tile reads thousands of clusters, and a pointer
+    /// to chase per cluster was a cache miss each.
+    pub categories: SmallVec<[(u16, u32); 4]>,
     /// Reports per public status, indexed like [`STATUSES`].
     pub statuses: [u32; 3],
     /// The zoom at which this cluster falls apart (0 for a single report).
@@ -58,7 +61,7 @@ impl Cluster {
             id: id.0 as u64,
             position,
             count: 1,
-            categories: Box::new([(category, 1)]),
+            categories: smallvec![(category, 1)],
             statuses,
             split_zoom: 0,
         }
@@ -124,11 +127,11 @@ pub fn build(procedure: i64, reports: Vec<Cluster>, max_zoom: u8) -> Hierarchy {
                 id: cluster_id(procedure, zoom, next.len()),
                 position: Coord { x: 0.0, y: 0.0 },
                 count: 0,
-                categories: Box::new([]),
+                categories: SmallVec::new(),
                 statuses: [0; 3],
                 split_zoom: zoom + 1,
             };
-            let mut categories: Vec<(u16, u32)> = Vec::new();
+            let mut categories: SmallVec<[(u16, u32); 4]> = SmallVec::new();
             for j in std::iter::once(i).chain(neighbours) {
                 taken[j] = true;
                 let c = &current[j];
@@ -146,7 +149,7 @@ pub fn build(procedure: i64, reports: Vec<Cluster>, max_zoom: u8) -> Hierarchy {
                     *sum += n;
                 }
             }
-            merged.categories = categories.into_boxed_slice();
+            merged.categories = categories;
             let n = f64::from(merged.count);
             merged.position = Coord {
                 x: merged.position.x / n,

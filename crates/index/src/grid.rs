@@ -98,6 +98,9 @@ pub struct GridPolygons {
     /// The bounding box of the vertices (meaningless when there are none).
     pub min: [i32; 2],
     pub max: [i32; 2],
+    /// The first vertex, kept beside the bounding box: a tile holding the
+    /// polygons whole reads only these and [`Self::commands`].
+    pub first: [i32; 2],
     /// The MVT geometry commands of all rings (specification 4.3), except
     /// the first MoveTo and its point: every other parameter is a delta
     /// from the point before, so the same bytes serve every tile that holds
@@ -133,6 +136,7 @@ impl GridPolygons {
         }
         out.min = min;
         out.max = max;
+        out.first = out.vertices.first().copied().unwrap_or_default();
         out.commands = out.encode().into();
         out
     }
@@ -192,17 +196,20 @@ pub const LINE_TO: u32 = 2;
 pub const CLOSE_PATH: u32 = 7;
 
 /// An MVT command integer: id and repeat count.
+#[inline]
 pub fn command(id: u32, count: usize) -> u32 {
     // A count never exceeds 2^29 - 1 here: rings are bounded by a tile.
     (id & 0x7) | ((count as u32) << 3)
 }
 
 /// Zigzag encoding of a parameter (specification 4.3.2).
+#[inline]
 pub fn zigzag(n: i32) -> u32 {
     ((n << 1) ^ (n >> 31)) as u32
 }
 
 /// Appends `v` as a protobuf varint.
+#[inline]
 pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8 & 0x7f) | 0x80);

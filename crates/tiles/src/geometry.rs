@@ -214,7 +214,7 @@ pub fn push_polygons(
         return;
     }
     if min[0] <= g.min[0] && g.max[0] <= max[0] && min[1] <= g.min[1] && g.max[1] <= max[1] {
-        let first = g.vertices[0];
+        let first = g.first;
         layer.push_encoded_polygons(
             [first[0] - window.origin[0], first[1] - window.origin[1]],
             &g.commands,
