@@ -243,6 +243,11 @@ impl LayerBuilder {
         i
     }
 
+    /// Whether the feature being built has any geometry yet.
+    pub fn has_geometry(&self) -> bool {
+        !self.geometry.is_empty()
+    }
+
     /// Adds a property (key and value indices) to the feature being built.
     pub fn push_tag(&mut self, key: u32, value: u32) {
         put_varint(&mut self.tags, u64::from(key));

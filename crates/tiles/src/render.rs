@@ -127,6 +127,11 @@ impl ProcedureLayer {
             placement,
         ] = self.keys;
         let l = &mut self.layer;
+        if !l.has_geometry() {
+            // Nothing of it reaches into the tile: no values for it either.
+            l.finish_feature(p.facts.id.0 as u64);
+            return;
+        }
         let v = self
             .kinds
             .get(l, p.facts.kind as usize, p.facts.kind.as_str());
