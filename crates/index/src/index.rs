@@ -3,14 +3,14 @@
 //! built in bulk from a snapshot and then changed in place, one batch of
 //! changes at a time, reporting what each batch made dirty.
 
-use std::{
-    collections::{HashMap, HashSet},
-    ops::Range,
-    sync::Arc,
-};
+use std::{ops::Range, sync::Arc};
 
 use chrono::NaiveDate;
 use geo::{BoundingRect, Coord, Point};
+// hashbrown's foldhash rather than std's SipHash: seeded per process as well,
+// and much faster on the small keys a tile looks up by the thousand (every
+// procedure and cluster it meets, by id).
+use hashbrown::{HashMap, HashSet};
 use partimap_model::{
     Area, Organisation, OrganisationId, Procedure, ProcedureId, ProcedureKind, ProcedureStatus,
     Report, ReportId, ReportStatus,
