@@ -143,24 +143,16 @@ impl GridPolygons {
 
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.vertices.len() * 3 + self.rings.len() * 4);
-        // The first MoveTo is the tile's to write.
-        let mut cursor = self.vertices.first().copied().unwrap_or_default();
-        let mut delta = |out: &mut Vec<u8>, p: [i32; 2]| {
-            put_varint(out, u64::from(zigzag(p[0].wrapping_sub(cursor[0]))));
-            put_varint(out, u64::from(zigzag(p[1].wrapping_sub(cursor[1]))));
-            cursor = p;
-        };
-        for (i, (ring, _)) in self.rings().enumerate() {
-            if i > 0 {
-                put_varint(&mut out, u64::from(command(MOVE_TO, 1)));
-                delta(&mut out, ring[0]);
-            }
-            put_varint(&mut out, u64::from(command(LINE_TO, ring.len() - 1)));
-            for p in &ring[1..] {
-                delta(&mut out, *p);
-            }
-            put_varint(&mut out, u64::from(command(CLOSE_PATH, 1)));
+        let mut cursor = self.first;
+        for (ring, _) in self.rings() {
+            put_ring(&mut out, &mut cursor, ring, [0, 0]);
         }
+        // Encoded from the first vertex, the stream opens with a MoveTo to
+        // where it already is, [MoveTo(1), 0, 0]: that MoveTo is each tile's
+        // to write.
+        let opening = out.len().min(3);
+        debug_assert!(out.is_empty() || out[..3] == [9, 0, 0]);
+        out.drain(..opening);
         out
     }
 
@@ -216,6 +208,29 @@ pub fn put_varint(buf: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     buf.push(v as u8);
+}
+
+/// Appends `p` as zigzag deltas from `cursor` and moves the cursor to it.
+#[inline]
+pub fn put_delta(out: &mut Vec<u8>, cursor: &mut [i32; 2], p: [i32; 2]) {
+    put_varint(out, u64::from(zigzag(p[0].wrapping_sub(cursor[0]))));
+    put_varint(out, u64::from(zigzag(p[1].wrapping_sub(cursor[1]))));
+    *cursor = p;
+}
+
+/// Appends the MVT commands of one clean ring, moved by `-origin`: a MoveTo
+/// to its first point, a LineTo through the rest, a ClosePath; parameters
+/// are deltas from `cursor`, which ends on the ring's last point.
+pub fn put_ring(out: &mut Vec<u8>, cursor: &mut [i32; 2], ring: &[[i32; 2]], origin: [i32; 2]) {
+    debug_assert!(ring.len() >= 3, "rings are cleaned before encoding");
+    let at = |p: [i32; 2]| [p[0] - origin[0], p[1] - origin[1]];
+    put_varint(out, u64::from(command(MOVE_TO, 1)));
+    put_delta(out, cursor, at(ring[0]));
+    put_varint(out, u64::from(command(LINE_TO, ring.len() - 1)));
+    for p in &ring[1..] {
+        put_delta(out, cursor, at(*p));
+    }
+    put_varint(out, u64::from(command(CLOSE_PATH, 1)));
 }
 
 /// A shape on the grid of one zoom.

@@ -21,7 +21,7 @@
 //! packed uint32 geometry = 4; }`.
 
 use hashbrown::{Equivalent, HashMap};
-use partimap_index::grid::{CLOSE_PATH, LINE_TO, MOVE_TO, command, put_varint, zigzag};
+use partimap_index::grid::{MOVE_TO, command, put_delta, put_ring, put_varint};
 
 /// A property value. Strings are borrowed: a layer encodes them right away.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -255,15 +255,7 @@ impl LayerBuilder {
     }
 
     fn push_delta(&mut self, p: [i32; 2]) {
-        put_varint(
-            &mut self.geometry,
-            u64::from(zigzag(p[0].wrapping_sub(self.cursor[0]))),
-        );
-        put_varint(
-            &mut self.geometry,
-            u64::from(zigzag(p[1].wrapping_sub(self.cursor[1]))),
-        );
-        self.cursor = p;
+        put_delta(&mut self.geometry, &mut self.cursor, p);
     }
 
     /// Makes the feature being built a point at `p`.
@@ -278,19 +270,8 @@ impl LayerBuilder {
     /// must be clean (see `partimap_index::grid::push_clean_ring`; moving it
     /// keeps it so). Exterior rings start polygons, their holes follow.
     pub fn push_ring(&mut self, ring: &[[i32; 2]], origin: [i32; 2]) {
-        debug_assert!(ring.len() >= 3, "rings are cleaned before encoding");
         self.geom_type = GeomType::Polygon as u32;
-        let at = |p: [i32; 2]| [p[0] - origin[0], p[1] - origin[1]];
-        put_varint(&mut self.geometry, u64::from(command(MOVE_TO, 1)));
-        self.push_delta(at(ring[0]));
-        put_varint(
-            &mut self.geometry,
-            u64::from(command(LINE_TO, ring.len() - 1)),
-        );
-        for p in &ring[1..] {
-            self.push_delta(at(*p));
-        }
-        put_varint(&mut self.geometry, u64::from(command(CLOSE_PATH, 1)));
+        put_ring(&mut self.geometry, &mut self.cursor, ring, origin);
     }
 
     /// Makes the feature being built the polygons whose first vertex, in
@@ -413,6 +394,8 @@ pub fn encode(layers: &[LayerBuilder]) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    use partimap_index::grid::{CLOSE_PATH, LINE_TO, zigzag};
+
     use super::*;
 
     #[test]
