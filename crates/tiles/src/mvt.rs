@@ -104,9 +104,8 @@ pub struct LayerBuilder {
     key_index: HashMap<String, u32>,
     values: Vec<u8>,
     value_index: HashMap<ValueKey, u32>,
-    /// Indices of the unsigned values below [`SMALL`] (counts, zooms), looked
-    /// up without hashing; `u32::MAX` where not yet added.
-    small: Vec<u32>,
+    /// Indices of the unsigned values below [`SMALL`] (counts, zooms).
+    small: Slots,
     features: Vec<u8>,
     feature_count: usize,
     /// The packed geometry commands of the feature being built.
@@ -120,6 +119,33 @@ pub struct LayerBuilder {
 
 /// Unsigned values below this are found in a table rather than by hashing.
 const SMALL: u64 = 4096;
+
+/// Key or value indices by a small number (a value, an enum variant, a
+/// category number), made at first use: a lookup without hashing.
+#[derive(Debug, Default)]
+pub struct Slots(Vec<u32>);
+
+impl Slots {
+    pub fn get(&self, i: usize) -> Option<u32> {
+        self.0.get(i).copied().filter(|v| *v != u32::MAX)
+    }
+
+    pub fn set(&mut self, i: usize, index: u32) {
+        if self.0.len() <= i {
+            self.0.resize(i + 1, u32::MAX);
+        }
+        self.0[i] = index;
+    }
+
+    /// The index at `i`, made by `make` the first time.
+    pub fn get_or(&mut self, i: usize, make: impl FnOnce() -> u32) -> u32 {
+        self.get(i).unwrap_or_else(|| {
+            let index = make();
+            self.set(i, index);
+            index
+        })
+    }
+}
 
 /// The geometry types of the specification that partimap draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +177,7 @@ impl LayerBuilder {
             key_index: HashMap::new(),
             values: Vec::new(),
             value_index: HashMap::new(),
-            small: Vec::new(),
+            small: Slots::default(),
             features: Vec::new(),
             feature_count: 0,
             geometry: Vec::new(),
@@ -185,19 +211,18 @@ impl LayerBuilder {
 
     /// The index of `value` in the layer's values, added when new.
     pub fn value(&mut self, value: Value<'_>) -> u32 {
-        if let Value::UInt(v) = value
-            && v < SMALL
-        {
-            let i = v as usize;
-            if self.small.len() <= i {
-                self.small.resize(i + 1, u32::MAX);
-            }
-            if self.small[i] == u32::MAX {
-                self.small[i] = self.hashed_value(value);
-            }
-            return self.small[i];
+        let Value::UInt(v) = value else {
+            return self.hashed_value(value);
+        };
+        if v >= SMALL {
+            return self.hashed_value(value);
         }
-        self.hashed_value(value)
+        if let Some(index) = self.small.get(v as usize) {
+            return index;
+        }
+        let index = self.hashed_value(value);
+        self.small.set(v as usize, index);
+        index
     }
 
     fn hashed_value(&mut self, value: Value<'_>) -> u32 {

@@ -12,11 +12,11 @@ use hashbrown::HashMap;
 use partimap_index::{
     Filter, GridShape, Index, IndexedProcedure, Shape, TileCoord, cluster, generalise,
 };
-use partimap_model::{ProcedureId, ProcedureKind, ProcedureStatus, ReportStatus};
+use partimap_model::{ProcedureId, ReportStatus};
 
 use crate::{
     geometry::{self, BUFFER, EXTENT, TileTransform, Window},
-    mvt::{LayerBuilder, TileGeometry, Value},
+    mvt::{LayerBuilder, Slots, TileGeometry, Value},
 };
 
 /// The layer of procedures: areas, and points for the rest.
@@ -47,30 +47,19 @@ impl<K: std::hash::Hash + Eq> Memo<K> {
     }
 }
 
-/// A value index per variant of a small enum, looked up at first use.
-#[derive(Debug)]
-struct EnumMemo<const N: usize>([u32; N]);
-
-impl<const N: usize> EnumMemo<N> {
-    fn new() -> Self {
-        Self([u32::MAX; N])
-    }
-
-    fn get(&mut self, layer: &mut LayerBuilder, i: usize, value: &str) -> u32 {
-        if self.0[i] == u32::MAX {
-            self.0[i] = layer.value(Value::Str(value));
-        }
-        self.0[i]
-    }
+/// The value index of a small enum's variant (its discriminant), looked up
+/// at first use.
+fn variant(slots: &mut Slots, layer: &mut LayerBuilder, i: usize, value: &str) -> u32 {
+    slots.get_or(i, || layer.value(Value::Str(value)))
 }
 
 /// The procedures layer of one tile.
 struct ProcedureLayer {
     layer: LayerBuilder,
     keys: [u32; 10],
-    kinds: EnumMemo<{ ProcedureKind::ALL.len() }>,
-    statuses: EnumMemo<{ ProcedureStatus::ALL.len() }>,
-    placements: EnumMemo<3>,
+    kinds: Slots,
+    statuses: Slots,
+    placements: Slots,
     organisations: HashMap<i64, [u32; 2]>,
     dates: Memo<NaiveDate>,
 }
@@ -102,9 +91,9 @@ impl ProcedureLayer {
         Self {
             layer,
             keys,
-            kinds: EnumMemo::new(),
-            statuses: EnumMemo::new(),
-            placements: EnumMemo::new(),
+            kinds: Slots::default(),
+            statuses: Slots::default(),
+            placements: Slots::default(),
             organisations: HashMap::new(),
             dates: Memo::default(),
         }
@@ -132,16 +121,22 @@ impl ProcedureLayer {
             l.finish_feature(p.facts.id.0 as u64);
             return;
         }
-        let v = self
-            .kinds
-            .get(l, p.facts.kind as usize, p.facts.kind.as_str());
+        let v = variant(
+            &mut self.kinds,
+            l,
+            p.facts.kind as usize,
+            p.facts.kind.as_str(),
+        );
         l.push_tag(kind, v);
         let s = p.status(today);
-        let v = self.statuses.get(l, s as usize, s.as_str());
+        let v = variant(&mut self.statuses, l, s as usize, s.as_str());
         l.push_tag(status, v);
-        let v = self
-            .placements
-            .get(l, p.placement as usize, p.placement.as_str());
+        let v = variant(
+            &mut self.placements,
+            l,
+            p.placement as usize,
+            p.placement.as_str(),
+        );
         l.push_tag(placement, v);
         if !details {
             l.finish_feature(p.facts.id.0 as u64);
@@ -230,7 +225,7 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
         let status_keys =
             cluster::STATUSES.map(|s| cluster_layer.key(&format!("status:{}", s.as_str())));
         // Key indices by category number, looked up at first use.
-        let mut category_keys: Vec<u32> = Vec::new();
+        let mut category_keys = Slots::default();
         let category = |n: u16| index.category_name(n).map(|c| &**c).unwrap_or("");
         let wanted = |n: u16| {
             filter.categories.is_empty() || filter.categories.iter().any(|f| *f == category(n))
@@ -253,14 +248,9 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
             let v = l.value(Value::UInt(u64::from(c.split_zoom)));
             l.push_tag(expansion_key, v);
             for (n, count) in c.categories.iter().filter(|(n, _)| wanted(*n)) {
-                let i = usize::from(*n);
-                if category_keys.len() <= i {
-                    category_keys.resize(i + 1, u32::MAX);
-                }
-                if category_keys[i] == u32::MAX {
-                    category_keys[i] = l.key(&format!("category:{}", category(*n)));
-                }
-                let k = category_keys[i];
+                let k = category_keys.get_or(usize::from(*n), || {
+                    l.key(&format!("category:{}", category(*n)))
+                });
                 let v = l.value(Value::UInt(u64::from(*count)));
                 l.push_tag(k, v);
             }
@@ -290,9 +280,8 @@ pub fn render(index: &Index, tile: TileCoord, filter: &Filter, today: NaiveDate)
 struct ReportLayer {
     layer: LayerBuilder,
     keys: [u32; 4],
-    procedures: HashMap<ProcedureId, u32>,
     categories: HashMap<(*const u8, usize), u32>,
-    statuses: EnumMemo<{ ReportStatus::ALL.len() }>,
+    statuses: Slots,
 }
 
 impl ReportLayer {
@@ -302,9 +291,8 @@ impl ReportLayer {
         Self {
             layer,
             keys,
-            procedures: HashMap::new(),
             categories: HashMap::new(),
-            statuses: EnumMemo::new(),
+            statuses: Slots::default(),
         }
     }
 
@@ -321,10 +309,7 @@ impl ReportLayer {
         l.push_point(point);
         let v = l.value(Value::UInt(id));
         l.push_tag(id_key, v);
-        let v = *self
-            .procedures
-            .entry(procedure)
-            .or_insert_with(|| l.value(Value::UInt(procedure.0 as u64)));
+        let v = l.value(Value::UInt(procedure.0 as u64));
         l.push_tag(procedure_key, v);
         // Category names are shared (`Arc<str>` in the index): remembered by
         // address, and the address only ever stands for one name here.
@@ -333,7 +318,7 @@ impl ReportLayer {
             .entry((category.as_ptr(), category.len()))
             .or_insert_with(|| l.value(Value::Str(category)));
         l.push_tag(category_key, v);
-        let v = self.statuses.get(l, status as usize, status.as_str());
+        let v = variant(&mut self.statuses, l, status as usize, status.as_str());
         l.push_tag(status_key, v);
         l.finish_feature(id);
     }
