@@ -18,6 +18,16 @@ fn public(status: &str) -> bool {
 /// The anchor of Siegen's defect reporter (data/README.md).
 const SIEGEN: (f64, f64) = (8.0243, 50.8748);
 
+/// The property names of a decoded feature.
+fn property_keys(feature: &Value) -> BTreeSet<&str> {
+    feature["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("a feature without properties: {feature}"))
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
 #[test]
 fn siegens_defect_reporter_is_in_its_tile_with_every_public_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,14 +91,8 @@ fn siegens_defect_reporter_is_in_its_tile_with_every_public_report() {
         .unwrap()
         .iter()
         .map(|f| {
-            let keys: BTreeSet<_> = f["properties"]
-                .as_object()
-                .unwrap()
-                .keys()
-                .map(String::as_str)
-                .collect();
             assert_eq!(
-                keys,
+                property_keys(f),
                 BTreeSet::from(["category", "id", "procedure_id", "status"]),
                 "no text, no contact: {f}"
             );
@@ -164,13 +168,10 @@ fn the_whole_state_at_zoom_6_shows_a_statewide_draft_law_at_the_ministrys_seat()
         .find(|f| f["id"] == listed["id"])
         .expect("the statewide draft law is on the map");
     // An overview zoom: what styling needs, the rest from the API.
-    let keys: BTreeSet<_> = law["properties"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, BTreeSet::from(["kind", "placement", "status"]));
+    assert_eq!(
+        property_keys(law),
+        BTreeSet::from(["kind", "placement", "status"])
+    );
     let details: Value = server
         .get(&format!("/api/v1/procedures/{}", listed["id"]))
         .json_or_panic();
