@@ -36,13 +36,8 @@ pub struct SeedArgs {
 }
 
 fn parse_bounds(s: &str) -> Result<[f64; 4], String> {
-    let parts: Vec<f64> = s
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("bounds {s:?} must be four numbers: west,south,east,north"))?;
-    <[f64; 4]>::try_from(parts)
-        .map_err(|_| format!("bounds {s:?} must be four numbers: west,south,east,north"))
+    params::four_numbers(s)
+        .ok_or_else(|| format!("bounds {s:?} must be four numbers: west,south,east,north"))
 }
 
 pub async fn run(config: Config, args: SeedArgs) -> anyhow::Result<()> {

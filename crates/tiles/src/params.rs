@@ -12,6 +12,17 @@ use crate::problem::HttpError;
 /// The parameters understood, in the order they are written back to URLs.
 pub const NAMES: [&str; 5] = ["status", "kind", "organisation", "procedure", "category"];
 
+/// Four comma-separated numbers ("west,south,east,north" of a box); `None`
+/// when there are not exactly four or one is no number.
+pub fn four_numbers(s: &str) -> Option<[f64; 4]> {
+    let numbers: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    numbers.try_into().ok()
+}
+
 /// Parses the query string into a filter, checking every value against the
 /// index (organisations and procedures must exist).
 pub fn parse(query: Option<&str>, index: &Index) -> Result<Filter, HttpError> {

@@ -75,14 +75,8 @@ async fn one(State(state): State<TilesState>, Path(id): Path<String>) -> Respons
 /// Parses `bbox=W,S,E,N` (WGS84 degrees) into a Web Mercator envelope.
 fn bbox(value: &str) -> Result<Envelope, HttpError> {
     let bad = |why: &str| HttpError::bad_request(format!("query parameter \"bbox\": {why}"));
-    let n: Vec<f64> = value
-        .split(',')
-        .map(|v| v.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| bad(&format!("{value:?} is not four numbers W,S,E,N")))?;
-    let [w, s, e, n] = n[..] else {
-        return Err(bad(&format!("{value:?} is not four numbers W,S,E,N")));
-    };
+    let [w, s, e, n] = params::four_numbers(value)
+        .ok_or_else(|| bad(&format!("{value:?} is not four numbers W,S,E,N")))?;
     if !(-180.0..=180.0).contains(&w) || !(-180.0..=180.0).contains(&e) {
         return Err(bad("longitudes must lie between -180 and 180"));
     }
