@@ -17,6 +17,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
+use chrono::NaiveDate;
 use geo::Coord;
 use partimap_index::{Envelope, Index, IndexedProcedure, mercator};
 use partimap_model::ProcedureId;
@@ -36,13 +37,13 @@ pub fn router(state: TilesState) -> Router {
         .with_state(state)
 }
 
-/// A procedure as the API shows it.
-fn describe(index: &Index, p: &IndexedProcedure) -> Value {
+/// A procedure as the API shows it on `today`.
+fn describe(index: &Index, p: &IndexedProcedure, today: NaiveDate) -> Value {
     json!({
         "id": p.facts.id.0,
         "title": p.title,
         "kind": p.facts.kind.as_str(),
-        "status": p.status(today()).as_str(),
+        "status": p.status(today).as_str(),
         "placement": p.placement.as_str(),
         "organisation": {
             "id": p.facts.organisation.0,
@@ -66,7 +67,7 @@ async fn one(State(state): State<TilesState>, Path(id): Path<String>) -> Respons
     };
     let index = state.index();
     match index.procedure(ProcedureId(number)) {
-        Some(p) => cached(describe(&index, p)),
+        Some(p) => cached(describe(&index, p, today())),
         None => HttpError::not_found(format!("there is no procedure {number} on the map"))
             .into_response(),
     }
@@ -128,7 +129,7 @@ async fn list(State(state): State<TilesState>, RawQuery(query): RawQuery) -> Res
         let items: Vec<_> = found
             .iter()
             .take(limit)
-            .map(|p| describe(&index, p))
+            .map(|p| describe(&index, p, today))
             .collect();
         Ok::<_, HttpError>(json!({ "total": total, "items": items }))
     })();
