@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of partimap on a fresh Debian machine of this project's kind:
-# installs what the tests need (Chromium from Debian, the npm packages of the
+# installs what the tests need (Chromium, PostgreSQL 15 and PostGIS from Debian, the npm packages of the
 # pages and of the Node test helpers), checks formatting and lints, then runs
 # the whole workspace's tests (unit, integration, end-to-end and browser).
 set -euo pipefail
@@ -19,6 +19,9 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
+dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing ${missing[*]}"
   apt_install "${missing[@]}"
@@ -32,5 +35,12 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== a throwaway PostGIS cluster"
+# shellcheck source=scripts/postgis.sh
+source scripts/postgis.sh
+postgis_start
+# Tests that need PostGIS fail instead of skipping when it is missing.
+export PARTIMAP_REQUIRE_POSTGRES=1
+
 echo "== cargo test"
 cargo test --workspace --all-targets --locked

@@ -4,10 +4,13 @@
 //! - `config`: typed configuration from file, environment and flags.
 //! - `serve`: `partimap serve` — open the store, load the sample data into a
 //!   new one, build the index, serve tiles and pages until SIGTERM.
+//! - `follow`: the change feed — every committed change reaches the index
+//!   and the tile cache.
 //! - `ops`: `/healthz` and `/readyz`.
 //! - `seed`: `partimap seed` — write a tile pyramid to a PMTiles archive.
 
 mod config;
+mod follow;
 mod ops;
 mod seed;
 mod serve;

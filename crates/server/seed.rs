@@ -41,7 +41,7 @@ fn parse_bounds(s: &str) -> Result<[f64; 4], String> {
 }
 
 pub async fn run(config: Config, args: SeedArgs) -> anyhow::Result<()> {
-    let (store, index) = open_and_index(&config).await?;
+    let (store, index, _) = open_and_index(&config).await?;
     store.close().await;
     let filter = params::parse(args.filter.as_deref(), &index)
         .map_err(|e| anyhow::anyhow!("--filter: {}", e.detail))?;

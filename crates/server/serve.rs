@@ -7,7 +7,7 @@ use partimap_store::Store;
 use partimap_tiles::TilesState;
 use tower_http::trace::TraceLayer;
 
-use crate::{config::Config, ops};
+use crate::{config::Config, follow, ops};
 
 /// Composes every router of the service.
 pub fn app(store: Store, tiles: TilesState) -> Router {
@@ -19,8 +19,9 @@ pub fn app(store: Store, tiles: TilesState) -> Router {
 }
 
 /// Opens the store (loading the sample data into a new one unless told not
-/// to) and builds the index from it.
-pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index)> {
+/// to) and builds the index from it; the change sequence number it
+/// reflects.
+pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index, i64)> {
     let store = Store::open(&config.database)
         .await
         .with_context(|| format!("could not open the store {}", config.database))?;
@@ -32,32 +33,20 @@ pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index)> {
         tracing::info!(?summary, "loaded the sample data into the new store");
     }
     let snapshot = store.snapshot().await.context("could not read the store")?;
-    let started = std::time::Instant::now();
-    let index = Index::build(
-        &snapshot.organisations,
-        &snapshot.procedures,
-        &snapshot.reports,
-    );
-    let (procedures, unplaced) = index.procedure_counts();
-    tracing::info!(
-        procedures,
-        unplaced,
-        reports = index.report_count(),
-        seq = snapshot.seq,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "index built"
-    );
-    Ok((store, index))
+    let seq = snapshot.seq;
+    let index = tokio::task::spawn_blocking(move || follow::build_index(&snapshot)).await?;
+    Ok((store, index, seq))
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(database = %config.database, bind = %config.bind, "starting");
-    let (store, index) = open_and_index(&config).await?;
+    let (store, index, seq) = open_and_index(&config).await?;
     let tiles = TilesState::new(
         index,
         config.public_url.clone(),
         config.tile_cache_mb * 1024 * 1024,
     );
+    follow::spawn(store.clone(), tiles.clone(), seq);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.bind))?;

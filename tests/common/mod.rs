@@ -27,9 +27,15 @@ impl Server {
     /// Starts the server on a free port with its embedded store in
     /// `data_dir`, and waits until it listens.
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with(&["--data-dir", data_dir.to_str().expect("utf-8 path")])
+    }
+
+    /// Starts `partimap serve --bind 127.0.0.1:0 ARGS…` and waits until it
+    /// listens.
+    pub fn start_with(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_partimap"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -4,10 +4,128 @@
 
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use geo::{MultiPolygon, Point};
-use partimap_model::{Area, Category};
+use partimap_model::{
+    Area, Category, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+};
 
-use crate::Error;
+use crate::{Error, Result};
+
+/// A row of either database, read by column name. Both backends select the
+/// same columns in the same textual forms (dates `YYYY-MM-DD`, geometries as
+/// GeoJSON, timestamps RFC 3339, categories JSON), so one set of decoders
+/// serves both.
+pub(crate) trait Columns {
+    fn text(&self, column: &str) -> Result<String>;
+    fn opt_text(&self, column: &str) -> Result<Option<String>>;
+    fn int(&self, column: &str) -> Result<i64>;
+    fn opt_int(&self, column: &str) -> Result<Option<i64>>;
+    fn float(&self, column: &str) -> Result<f64>;
+}
+
+/// Implements [`Columns`] for a sqlx row type.
+macro_rules! columns {
+    ($row:ty) => {
+        impl $crate::codec::Columns for $row {
+            fn text(&self, column: &str) -> $crate::Result<String> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_text(&self, column: &str) -> $crate::Result<Option<String>> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn int(&self, column: &str) -> $crate::Result<i64> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_int(&self, column: &str) -> $crate::Result<Option<i64>> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn float(&self, column: &str) -> $crate::Result<f64> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+        }
+    };
+}
+pub(crate) use columns;
+
+/// Columns: id, key, name, kind, ags, parent_id, seat.
+pub(crate) fn organisation(row: &impl Columns) -> Result<Organisation> {
+    let id = row.int("id")?;
+    Ok(Organisation {
+        id: OrganisationId(id),
+        key: row.text("key")?,
+        name: row.text("name")?,
+        kind: vocabulary("organisation", id, &row.text("kind")?)?,
+        ags: row
+            .opt_text("ags")?
+            .map(|a| vocabulary("organisation", id, &a))
+            .transpose()?,
+        parent: row.opt_int("parent_id")?.map(OrganisationId),
+        seat: row
+            .opt_text("seat")?
+            .map(|s| point_from_text("organisation", id, &s))
+            .transpose()?,
+    })
+}
+
+/// Columns: id, organisation_id, external_id, title, summary, kind,
+/// start_date, end_date, status_override, url, area, categories.
+pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
+    let id = row.int("id")?;
+    Ok(Procedure {
+        id: ProcedureId(id),
+        organisation: OrganisationId(row.int("organisation_id")?),
+        external_id: row.text("external_id")?,
+        title: row.text("title")?,
+        summary: row.text("summary")?,
+        kind: vocabulary("procedure", id, &row.text("kind")?)?,
+        start: date("procedure", id, &row.text("start_date")?)?,
+        end: row
+            .opt_text("end_date")?
+            .map(|e| date("procedure", id, &e))
+            .transpose()?,
+        status_override: row
+            .opt_text("status_override")?
+            .map(|s| vocabulary("procedure", id, &s))
+            .transpose()?,
+        url: row.text("url")?,
+        area: row
+            .opt_text("area")?
+            .map(|a| area_from_text("procedure", id, &a))
+            .transpose()?,
+        categories: categories_from_text(id, &row.text("categories")?)?,
+    })
+}
+
+/// Columns: id, procedure_id, category, description, status, lon, lat,
+/// created. The contact is never read: reports read here feed public
+/// outputs.
+pub(crate) fn report(row: &impl Columns) -> Result<Report> {
+    let id = row.int("id")?;
+    Ok(Report {
+        id: ReportId(id),
+        procedure: ProcedureId(row.int("procedure_id")?),
+        category: row.text("category")?,
+        description: row.text("description")?,
+        status: vocabulary("report", id, &row.text("status")?)?,
+        location: Point::new(row.float("lon")?, row.float("lat")?),
+        created: DateTime::parse_from_rfc3339(&row.text("created")?)
+            .map_err(|e| corrupt("report", id, e))?
+            .with_timezone(&Utc),
+        contact: None,
+    })
+}
+
+/// A statement assembled with `format!` from this crate's constant
+/// statements and clauses — never from input, which is always bound.
+pub(crate) fn assembled(sql: String) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(sql)
+}
+
+/// A timestamp as stored: RFC 3339, UTC, whole seconds.
+pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
 
 pub(crate) fn area_to_text(area: &Area) -> String {
     let value = match area {
@@ -76,7 +194,7 @@ pub(crate) fn categories_to_text(categories: &[Category]) -> String {
     serde_json::Value::Array(pairs).to_string()
 }
 
-pub(crate) fn categories_from_text(id: i64, text: &str) -> Result<Vec<Category>, Error> {
+pub(crate) fn categories_from_text(id: i64, text: &str) -> Result<Vec<Category>> {
     serde_json::from_str(text).map_err(|e| corrupt("procedure", id, e))
 }
 

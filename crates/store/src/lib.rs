@@ -1,25 +1,38 @@
 //! Persistence of partimap.
 //!
 //! The store is the source of truth; every tile server builds its index from
-//! a [`Snapshot`] of it. This crate holds all SQL of the project.
+//! a [`Snapshot`] of it and then follows its change sequence
+//! ([`Store::read_changes`], woken by [`Store::watch_changes`]). This crate
+//! holds all SQL of the project.
 //!
 //! - [`url`]: [`DatabaseUrl`], which selects the database and never prints a
 //!   password.
 //! - [`sqlite`]: the embedded default, SQLite through sqlx, created with its
-//!   migrations at first start. (PostGIS, through the same interface, is the
-//!   work of the ingestion issue.)
+//!   migrations at first start; changes are announced in-process.
+//! - [`postgres`]: PostGIS through sqlx (geometry columns with GiST
+//!   indexes); changes are announced with `NOTIFY`, so every process on the
+//!   database hears them.
 //! - [`codec`]: how domain values map to columns and back.
+//! - [`testing`] (feature `testing`): an empty PostGIS database per test.
 //!
+//! [`Store`] and [`WriteTx`] are the one interface over both databases.
 //! Writes go through a [`WriteTx`]: nothing is visible to readers until it is
 //! committed, and a dropped transaction leaves the store as it was.
 
 mod codec;
+pub mod postgres;
 pub mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod tests;
 pub mod url;
 
-use partimap_model::{Organisation, Procedure, Report};
+use std::{collections::BTreeMap, sync::Arc};
 
-pub use sqlite::{Store, WriteTx};
+use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
+use tokio::sync::watch;
+
 pub use url::DatabaseUrl;
 
 /// Errors of the store.
@@ -47,6 +60,25 @@ pub enum Error {
     Unsupported(String),
 }
 
+impl Error {
+    /// Whether the database could not be reached (down, restarting, pool
+    /// exhausted), as opposed to a statement it refused: worth a retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+            )
+        ) || matches!(self, Self::Database(sqlx::Error::Database(e))
+            // admin_shutdown, crash_shutdown, cannot_connect_now
+            if e.code().is_some_and(|c| matches!(&*c, "57P01" | "57P02" | "57P03")))
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything the index needs, read in one transaction. Reports come without
@@ -58,4 +90,349 @@ pub struct Snapshot {
     pub reports: Vec<Report>,
     /// The change sequence the snapshot reflects.
     pub seq: i64,
+}
+
+/// What changed after a sequence number, read in one transaction: the rows
+/// as they are now, and the ids of those that are gone. Reports come without
+/// their private contact.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ChangeSet {
+    /// The last change it holds.
+    pub seq: i64,
+    pub organisations: Vec<Organisation>,
+    pub procedures: Vec<Procedure>,
+    pub removed_procedures: Vec<ProcedureId>,
+    pub reports: Vec<Report>,
+    pub removed_reports: Vec<ReportId>,
+}
+
+/// The answer of [`Store::read_changes`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChangeFeed {
+    /// Nothing after the given sequence number.
+    UpToDate,
+    Changes(ChangeSet),
+    /// More ids changed than asked for (a large import): cheaper to read a
+    /// new snapshot, which reflects at least `seq`.
+    TooMany {
+        seq: i64,
+    },
+}
+
+/// The entities whose changes are recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Entity {
+    Organisation,
+    Procedure,
+    Report,
+}
+
+impl Entity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Organisation => "organisation",
+            Self::Procedure => "procedure",
+            Self::Report => "report",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [Self::Organisation, Self::Procedure, Self::Report]
+            .into_iter()
+            .find(|e| e.as_str() == s)
+    }
+}
+
+/// What a write did to a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Insert => "insert",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+/// The changes of one transaction, written to the change sequence at commit:
+/// ids per entity and operation, and the largest id inserted per entity
+/// (PostgreSQL's id sequences follow it).
+#[derive(Debug, Default)]
+pub(crate) struct Recorded {
+    pub(crate) ids: BTreeMap<(Entity, Op), Vec<i64>>,
+}
+
+impl Recorded {
+    fn push(&mut self, entity: Entity, op: Op, id: i64) {
+        self.ids.entry((entity, op)).or_default().push(id);
+    }
+
+    pub(crate) fn max_inserted(&self, entity: Entity) -> Option<i64> {
+        self.ids
+            .get(&(entity, Op::Insert))
+            .and_then(|ids| ids.iter().max().copied())
+    }
+}
+
+/// Ids named by change rows, gathered per entity.
+#[derive(Debug, Default)]
+pub(crate) struct ChangedIds {
+    pub(crate) seq: i64,
+    pub(crate) organisations: Vec<i64>,
+    pub(crate) procedures: Vec<i64>,
+    pub(crate) reports: Vec<i64>,
+}
+
+impl ChangedIds {
+    pub(crate) fn add(&mut self, seq: i64, entity: &str, ids: impl IntoIterator<Item = i64>) {
+        self.seq = self.seq.max(seq);
+        let list = match Entity::parse(entity) {
+            Some(Entity::Organisation) => &mut self.organisations,
+            Some(Entity::Procedure) => &mut self.procedures,
+            Some(Entity::Report) => &mut self.reports,
+            None => return,
+        };
+        list.extend(ids);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.organisations.len() + self.procedures.len() + self.reports.len()
+    }
+
+    /// Sorted and without repeats.
+    pub(crate) fn dedup(&mut self) {
+        for list in [
+            &mut self.organisations,
+            &mut self.procedures,
+            &mut self.reports,
+        ] {
+            list.sort_unstable();
+            list.dedup();
+        }
+    }
+
+    /// The change set of the rows found for these ids; an id without a row
+    /// was deleted.
+    pub(crate) fn into_change_set(
+        self,
+        organisations: Vec<Organisation>,
+        procedures: Vec<Procedure>,
+        reports: Vec<Report>,
+    ) -> ChangeSet {
+        let gone = |ids: &[i64], found: &[i64]| -> Vec<i64> {
+            ids.iter().filter(|i| !found.contains(i)).copied().collect()
+        };
+        let found: Vec<i64> = procedures.iter().map(|p| p.id.0).collect();
+        let removed_procedures = gone(&self.procedures, &found)
+            .into_iter()
+            .map(ProcedureId)
+            .collect();
+        let mut found: Vec<i64> = reports.iter().map(|r| r.id.0).collect();
+        found.sort_unstable();
+        let removed_reports = self
+            .reports
+            .iter()
+            .filter(|i| found.binary_search(i).is_err())
+            .map(|i| ReportId(*i))
+            .collect();
+        ChangeSet {
+            seq: self.seq,
+            organisations,
+            procedures,
+            removed_procedures,
+            reports,
+            removed_reports,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
+}
+
+/// A handle on the store, whichever database it is; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    backend: Backend,
+    /// The last committed change this process knows of.
+    committed: Arc<watch::Sender<i64>>,
+}
+
+/// Calls the same method on whichever backend `$self` holds.
+macro_rules! dispatch {
+    ($self:expr, $b:ident => $call:expr) => {
+        match $self {
+            Backend::Sqlite($b) => $call,
+            Backend::Postgres($b) => $call,
+        }
+    };
+}
+
+/// [`dispatch`] for transactions.
+macro_rules! dispatch_tx {
+    ($self:expr, $t:ident => $call:expr) => {
+        match $self {
+            Tx::Sqlite($t) => $call,
+            Tx::Postgres($t) => $call,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database `url` selects.
+    pub async fn open(url: &DatabaseUrl) -> Result<Self> {
+        let backend = match url {
+            DatabaseUrl::Sqlite(path) => Backend::Sqlite(sqlite::SqliteStore::open(path).await?),
+            DatabaseUrl::Postgres(url) => Backend::Postgres(postgres::PgStore::open(url).await?),
+        };
+        Ok(Self {
+            backend,
+            committed: Arc::new(watch::channel(0).0),
+        })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn kind(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        dispatch!(&self.backend, b => b.ping().await)
+    }
+
+    /// Whether no organisation has been stored yet (a new store).
+    pub async fn is_empty(&self) -> Result<bool> {
+        dispatch!(&self.backend, b => b.is_empty().await)
+    }
+
+    /// Reads everything the index needs, consistently (one transaction).
+    pub async fn snapshot(&self) -> Result<Snapshot> {
+        dispatch!(&self.backend, b => b.snapshot().await)
+    }
+
+    /// What changed after `after`, up to the last committed change, read in
+    /// one transaction; [`ChangeFeed::TooMany`] when more than `max_ids`
+    /// rows changed.
+    pub async fn read_changes(&self, after: i64, max_ids: usize) -> Result<ChangeFeed> {
+        dispatch!(&self.backend, b => b.read_changes(after, max_ids).await)
+    }
+
+    /// The last committed change this process has heard of: its own commits
+    /// at once, and for PostGIS every process's (by `LISTEN`). A follower
+    /// waits on it and still polls [`Store::read_changes`] now and then, for
+    /// a notification missed while the database was away.
+    pub fn watch_changes(&self) -> watch::Receiver<i64> {
+        if let Backend::Postgres(b) = &self.backend {
+            b.listen(Arc::clone(&self.committed));
+        }
+        self.committed.subscribe()
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<WriteTx> {
+        let inner = match &self.backend {
+            Backend::Sqlite(b) => Tx::Sqlite(b.begin().await?),
+            Backend::Postgres(b) => Tx::Postgres(b.begin().await?),
+        };
+        Ok(WriteTx {
+            inner,
+            recorded: Recorded::default(),
+            committed: Arc::clone(&self.committed),
+        })
+    }
+
+    /// Closes the pool, waiting for running queries.
+    pub async fn close(&self) {
+        dispatch!(&self.backend, b => b.close().await);
+    }
+}
+
+#[derive(Debug)]
+enum Tx {
+    Sqlite(sqlite::SqliteTx),
+    Postgres(postgres::PgTx),
+}
+
+/// A write transaction: all of it is committed, or none of it. The changes it
+/// makes are appended to the change sequence when it commits.
+#[derive(Debug)]
+pub struct WriteTx {
+    inner: Tx,
+    recorded: Recorded,
+    committed: Arc<watch::Sender<i64>>,
+}
+
+impl WriteTx {
+    /// The id the next organisation inserted in this transaction gets.
+    pub async fn next_organisation_id(&mut self) -> Result<OrganisationId> {
+        dispatch_tx!(&mut self.inner, t => t.next_id(Entity::Organisation).await)
+            .map(OrganisationId)
+    }
+
+    pub async fn next_procedure_id(&mut self) -> Result<ProcedureId> {
+        dispatch_tx!(&mut self.inner, t => t.next_id(Entity::Procedure).await).map(ProcedureId)
+    }
+
+    pub async fn next_report_id(&mut self) -> Result<ReportId> {
+        dispatch_tx!(&mut self.inner, t => t.next_id(Entity::Report).await).map(ReportId)
+    }
+
+    pub async fn organisation_id_by_key(&mut self, key: &str) -> Result<Option<OrganisationId>> {
+        dispatch_tx!(&mut self.inner, t => t.organisation_id_by_key(key).await)
+    }
+
+    pub async fn procedure_by_external_id(
+        &mut self,
+        organisation: OrganisationId,
+        external_id: &str,
+    ) -> Result<Option<Procedure>> {
+        dispatch_tx!(&mut self.inner, t => t.procedure_by_external_id(organisation, external_id).await)
+    }
+
+    pub async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.insert_organisation(o).await)?;
+        self.recorded.push(Entity::Organisation, Op::Insert, o.id.0);
+        Ok(())
+    }
+
+    pub async fn insert_procedure(&mut self, p: &Procedure) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.insert_procedure(p).await)?;
+        self.recorded.push(Entity::Procedure, Op::Insert, p.id.0);
+        Ok(())
+    }
+
+    pub async fn insert_report(&mut self, r: &Report) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.insert_report(r).await)?;
+        self.recorded.push(Entity::Report, Op::Insert, r.id.0);
+        Ok(())
+    }
+
+    /// Appends the changes to the sequence and commits; only then do readers
+    /// see them. Returns the sequence number of the last change (the one
+    /// before, when nothing changed).
+    pub async fn commit(self) -> Result<i64> {
+        let seq = match self.inner {
+            Tx::Sqlite(t) => t.commit(&self.recorded).await?,
+            Tx::Postgres(t) => t.commit(&self.recorded).await?,
+        };
+        self.committed.send_if_modified(|known| {
+            let newer = seq > *known;
+            *known = (*known).max(seq);
+            newer
+        });
+        Ok(seq)
+    }
 }

@@ -162,6 +162,9 @@ pub struct CacheStats {
 struct Entries {
     lru: LruCache<CacheKey, Arc<EncodedTile>>,
     bytes: usize,
+    /// Advanced by every invalidation: a tile rendered before one may be
+    /// stale and is not kept (see [`TileCache::insert`]).
+    generation: u64,
 }
 
 /// The cache. A budget of 0 turns it off (every tile is rendered).
@@ -178,6 +181,7 @@ impl TileCache {
             entries: Mutex::new(Entries {
                 lru: LruCache::unbounded(),
                 bytes: 0,
+                generation: 0,
             }),
             budget: budget_bytes,
             stats: CacheStats::default(),
@@ -209,13 +213,25 @@ impl TileCache {
         found
     }
 
-    /// Keeps a tile, evicting the least recently used beyond the budget.
-    pub fn insert(&self, key: CacheKey, tile: Arc<EncodedTile>) {
+    /// The invalidation generation; read it before rendering a tile and pass
+    /// it to [`TileCache::insert`].
+    pub fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Keeps a tile rendered when the cache was at `generation`, evicting
+    /// the least recently used beyond the budget — unless an invalidation
+    /// came in between: the tile may have been drawn from the index before
+    /// the change, and the invalidation that should have dropped it is past.
+    pub fn insert(&self, key: CacheKey, tile: Arc<EncodedTile>, generation: u64) {
         if !self.enabled() {
             return;
         }
         let weight = tile.charge();
         let mut entries = self.lock();
+        if entries.generation != generation {
+            return;
+        }
         if let Some(old) = entries.lru.put(key, tile) {
             entries.bytes = entries.bytes.saturating_sub(old.charge());
         }
@@ -235,6 +251,7 @@ impl TileCache {
             return 0;
         }
         let mut entries = self.lock();
+        entries.generation += 1;
         let stale: Vec<CacheKey> = entries
             .lru
             .iter()
@@ -258,6 +275,19 @@ impl TileCache {
             .invalidated
             .fetch_add(stale.len() as u64, Ordering::Relaxed);
         stale.len()
+    }
+
+    /// Drops every cached tile (the index was replaced); returns how many.
+    pub fn clear(&self) -> usize {
+        let mut entries = self.lock();
+        entries.generation += 1;
+        let n = entries.lru.len();
+        entries.lru.clear();
+        entries.bytes = 0;
+        self.stats
+            .invalidated
+            .fetch_add(n as u64, Ordering::Relaxed);
+        n
     }
 
     /// How many tiles and bytes are cached.

@@ -113,6 +113,7 @@ async fn tile(
     let (tile, hit) = match state.cache().get(&key) {
         Some(tile) => (tile, true),
         None => {
+            let generation = state.cache().generation();
             let rendering = state.clone();
             let k = key.clone();
             let tile = tokio::task::spawn_blocking(move || {
@@ -124,7 +125,7 @@ async fn tile(
             })
             .await
             .map_err(|e| HttpError::internal(&e))?;
-            state.cache().insert(key, tile.clone());
+            state.cache().insert(key, tile.clone(), generation);
             (tile, false)
         }
     };

@@ -94,6 +94,21 @@ impl TilesState {
         self.cache.invalidate(&dirty)
     }
 
+    /// Replaces the whole index (after a change too large to apply in
+    /// place) and empties the cache; returns how many tiles were dropped.
+    pub fn replace(&self, index: Index) -> usize {
+        let old = {
+            let mut current = self
+                .index
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            std::mem::replace(&mut *current, index)
+        };
+        // Freed outside the lock: dropping a million reports takes a while.
+        drop(old);
+        self.cache.clear()
+    }
+
     /// The absolute base URL for links in TileJSON and the style.
     pub(crate) fn base_url(&self, headers: &HeaderMap) -> String {
         if let Some(url) = &self.public_url {

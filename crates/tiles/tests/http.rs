@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, reason = "test fixtures: a panic fails the test")]
 
+use std::sync::Arc;
+
 use axum::{
     body::Body,
     http::{Request, StatusCode, header},
@@ -456,4 +458,53 @@ async fn metrics_count_tiles_per_zoom_and_cache_hits() {
             "{line} missing from:\n{text}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_tile_rendered_before_an_invalidation_is_not_cached_after_it() {
+    use partimap_tiles::cache::{CacheKey, EncodedTile};
+    let state = TilesState::new(fixture(), None, 64 << 20);
+    let key = CacheKey {
+        tile: partimap_index::TileCoord::new(14, 8557, 5494).unwrap(),
+        filter: partimap_index::Filter::default(),
+        day: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+    };
+    let cache = state.cache();
+    let before = cache.generation();
+    // A change lands while the tile is being drawn from the old index.
+    let report = Report {
+        id: ReportId(4),
+        procedure: ProcedureId(7),
+        category: "litter".into(),
+        description: "Noch mehr Müll".into(),
+        status: ReportStatus::Published,
+        location: Point::new(8.0260, 50.8750),
+        created: chrono::DateTime::UNIX_EPOCH,
+        contact: None,
+    };
+    state.apply(&partimap_index::Changes {
+        reports: vec![report],
+        ..Default::default()
+    });
+    cache.insert(
+        key.clone(),
+        Arc::new(EncodedTile::new(vec![1, 2, 3])),
+        before,
+    );
+    assert!(
+        cache.get(&key).is_none(),
+        "the possibly stale tile was not kept"
+    );
+    cache.insert(
+        key.clone(),
+        Arc::new(EncodedTile::new(vec![1, 2, 3])),
+        cache.generation(),
+    );
+    assert!(cache.get(&key).is_some(), "a tile drawn after it is kept");
+    assert_eq!(
+        state.replace(fixture()),
+        1,
+        "replacing the index empties the cache"
+    );
+    assert!(cache.get(&key).is_none());
 }

@@ -1,0 +1,424 @@
+//! The PostGIS store: PostgreSQL with PostGIS through sqlx.
+//!
+//! Geometries are `geometry(…, 4326)` columns with GiST indexes; they are
+//! written from GeoJSON text or coordinates and read back with
+//! `ST_AsGeoJSON`/`ST_X`/`ST_Y`, in the same textual forms as the embedded
+//! store, so that both share the decoders of [`crate::codec`].
+//!
+//! The change sequence is written at commit under a transaction-scoped
+//! advisory lock, so sequence numbers become visible in order (a reader that
+//! sees change n sees every change before it), and the commit notifies
+//! channel `partimap_changes` with the last sequence number: every process
+//! on the database hears it ([`PgStore::listen`]).
+
+use std::{
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use futures_util::TryStreamExt;
+use partimap_model::{Organisation, OrganisationId, Procedure, Report};
+use sqlx::{
+    PgPool, Postgres, Row, Transaction,
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow},
+};
+use tokio::sync::watch;
+
+use crate::{ChangeFeed, ChangedIds, Entity, Recorded, Result, Snapshot, codec};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The channel commits notify.
+pub const CHANNEL: &str = "partimap_changes";
+/// The advisory lock that orders commits of changes.
+const CHANGE_LOCK: i64 = 0x7061_7274_696d_6170; // "partimap"
+
+codec::columns!(PgRow);
+
+const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id,
+            ST_AsGeoJSON(seat, 15) AS seat
+     FROM organisations";
+const PROCEDURES: &str = "SELECT id, organisation_id, external_id, title, summary, kind,
+            start_date::text AS start_date, end_date::text AS end_date, status_override, url,
+            ST_AsGeoJSON(area, 15) AS area, categories::text AS categories
+     FROM procedures";
+// The contact is deliberately not selected: reports read feed public outputs.
+const REPORTS: &str = "SELECT id, procedure_id, category, description, status,
+            ST_X(location) AS lon, ST_Y(location) AS lat,
+            to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
+     FROM reports";
+
+/// The PostGIS store's pool.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    listening: Arc<AtomicBool>,
+}
+
+impl PgStore {
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)?.application_name("partimap");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // A request waiting for a database that is away gets its answer
+            // (503) within seconds, not after the default half minute.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            listening: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    pub(crate) async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn is_empty(&self) -> Result<bool> {
+        let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM organisations) AS any")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(!row.try_get::<bool, _>("any")?)
+    }
+
+    /// A read-only transaction that sees one state of the database.
+    async fn read_tx(&self) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
+    }
+
+    pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
+        let mut tx = self.read_tx().await?;
+        let seq = last_seq(&mut tx).await?;
+        let organisations = sqlx::query(codec::assembled(format!("{ORGANISATIONS} ORDER BY id")))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(codec::organisation)
+            .collect::<Result<_>>()?;
+        let procedures = sqlx::query(codec::assembled(format!("{PROCEDURES} ORDER BY id")))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(codec::procedure)
+            .collect::<Result<_>>()?;
+        let mut reports = Vec::new();
+        {
+            let mut rows =
+                sqlx::query(codec::assembled(format!("{REPORTS} ORDER BY id"))).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                reports.push(codec::report(&row)?);
+            }
+        }
+        reports.shrink_to_fit();
+        tx.commit().await?;
+        Ok(Snapshot {
+            organisations,
+            procedures,
+            reports,
+            seq,
+        })
+    }
+
+    pub(crate) async fn read_changes(&self, after: i64, max_ids: usize) -> Result<ChangeFeed> {
+        let mut tx = self.read_tx().await?;
+        let mut changed = ChangedIds::default();
+        {
+            let mut rows =
+                sqlx::query("SELECT seq, entity, ids FROM changes WHERE seq > $1 ORDER BY seq")
+                    .bind(after)
+                    .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let entity: String = row.try_get("entity")?;
+                let ids: Vec<i64> = row.try_get("ids")?;
+                changed.add(row.try_get("seq")?, &entity, ids);
+                if changed.len() > max_ids {
+                    break;
+                }
+            }
+        }
+        if changed.len() == 0 {
+            return Ok(ChangeFeed::UpToDate);
+        }
+        if changed.len() > max_ids {
+            return Ok(ChangeFeed::TooMany {
+                seq: last_seq(&mut tx).await?,
+            });
+        }
+        changed.dedup();
+        let organisations = by_ids(&mut tx, ORGANISATIONS, &changed.organisations)
+            .await?
+            .iter()
+            .map(codec::organisation)
+            .collect::<Result<_>>()?;
+        let procedures = by_ids(&mut tx, PROCEDURES, &changed.procedures)
+            .await?
+            .iter()
+            .map(codec::procedure)
+            .collect::<Result<_>>()?;
+        let reports = by_ids(&mut tx, REPORTS, &changed.reports)
+            .await?
+            .iter()
+            .map(codec::report)
+            .collect::<Result<_>>()?;
+        tx.commit().await?;
+        Ok(ChangeFeed::Changes(changed.into_change_set(
+            organisations,
+            procedures,
+            reports,
+        )))
+    }
+
+    /// Starts (once per store) a task that listens on [`CHANNEL`] and
+    /// passes every sequence number heard to `committed`. When the
+    /// connection is lost it connects again, every second, until the pool is
+    /// closed; what was said meanwhile is caught up by reading the sequence.
+    pub(crate) fn listen(&self, committed: Arc<watch::Sender<i64>>) {
+        if self.listening.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            while !pool.is_closed() {
+                if let Err(e) = listen_once(&pool, &committed).await {
+                    tracing::warn!(error = %e, "change notifications: connection lost, reconnecting");
+                }
+                // Wake the follower: it reads the sequence, which covers
+                // whatever was notified while nobody listened.
+                committed.send_modify(|_| {});
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+
+    pub(crate) async fn begin(&self) -> Result<PgTx> {
+        Ok(PgTx {
+            tx: self.pool.begin().await?,
+        })
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn listen_once(pool: &PgPool, committed: &watch::Sender<i64>) -> Result<()> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.ignore_pool_close_event(true);
+    listener.listen(CHANNEL).await?;
+    tracing::debug!("listening for change notifications");
+    // `try_recv` answers `None` when the connection is lost, instead of
+    // reconnecting silently: the caller then says so and catches up.
+    while let Some(n) = listener.try_recv().await? {
+        if let Ok(seq) = n.payload().parse::<i64>() {
+            committed.send_if_modified(|known| {
+                let newer = seq > *known;
+                *known = (*known).max(seq);
+                newer
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn last_seq(tx: &mut Transaction<'static, Postgres>) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT coalesce(max(seq), 0) AS seq FROM changes")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get("seq")?,
+    )
+}
+
+/// The rows of `select` (a statement without WHERE) whose id is in `ids`.
+async fn by_ids(
+    tx: &mut Transaction<'static, Postgres>,
+    select: &str,
+    ids: &[i64],
+) -> Result<Vec<PgRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query(codec::assembled(format!(
+        "{select} WHERE id = ANY($1) ORDER BY id"
+    )))
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// A write transaction on PostGIS.
+#[derive(Debug)]
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+}
+
+fn id_sequence(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Organisation => "organisations_id_seq",
+        Entity::Procedure => "procedures_id_seq",
+        Entity::Report => "reports_id_seq",
+    }
+}
+
+impl PgTx {
+    pub(crate) async fn next_id(&mut self, entity: Entity) -> Result<i64> {
+        Ok(sqlx::query("SELECT nextval($1::regclass) AS id")
+            .bind(id_sequence(entity))
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("id")?)
+    }
+
+    pub(crate) async fn organisation_id_by_key(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<OrganisationId>> {
+        let row = sqlx::query("SELECT id FROM organisations WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get("id"))
+            .transpose()?
+            .map(OrganisationId))
+    }
+
+    pub(crate) async fn procedure_by_external_id(
+        &mut self,
+        organisation: OrganisationId,
+        external_id: &str,
+    ) -> Result<Option<Procedure>> {
+        let row = sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE organisation_id = $1 AND external_id = $2"
+        )))
+        .bind(organisation.0)
+        .bind(external_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(codec::procedure).transpose()
+    }
+
+    pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO organisations (id, key, name, kind, ags, parent_id, seat)
+             VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326))",
+        )
+        .bind(o.id.0)
+        .bind(&o.key)
+        .bind(&o.name)
+        .bind(o.kind.as_str())
+        .bind(o.ags.as_ref().map(|a| a.as_str().to_owned()))
+        .bind(o.parent.map(|p| p.0))
+        .bind(o.seat.map(|s| s.x()))
+        .bind(o.seat.map(|s| s.y()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_procedure(&mut self, p: &Procedure) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
+                                     start_date, end_date, status_override, url, area, categories)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                     ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb)",
+        )
+        .bind(p.id.0)
+        .bind(p.organisation.0)
+        .bind(&p.external_id)
+        .bind(&p.title)
+        .bind(&p.summary)
+        .bind(p.kind.as_str())
+        .bind(p.start)
+        .bind(p.end)
+        .bind(p.status_override.map(|s| s.as_str()))
+        .bind(&p.url)
+        .bind(p.area.as_ref().map(codec::area_to_text))
+        .bind(codec::categories_to_text(&p.categories))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_report(&mut self, r: &Report) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO reports (id, procedure_id, category, description, status, location,
+                                  created, contact_email)
+             VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9)",
+        )
+        .bind(r.id.0)
+        .bind(r.procedure.0)
+        .bind(&r.category)
+        .bind(&r.description)
+        .bind(r.status.as_str())
+        .bind(r.location.x())
+        .bind(r.location.y())
+        .bind(r.created)
+        .bind(r.contact.as_ref().map(|c| c.email().to_owned()))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Appends the recorded changes to the sequence (one row per entity and
+    /// operation) under the change lock, moves the id sequences past the ids
+    /// inserted, notifies, and commits; the last sequence number.
+    pub(crate) async fn commit(mut self, recorded: &Recorded) -> Result<i64> {
+        if recorded.ids.is_empty() {
+            let seq = last_seq(&mut self.tx).await?;
+            self.tx.commit().await?;
+            return Ok(seq);
+        }
+        // Held until the commit is visible: sequence numbers are taken in
+        // commit order.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(CHANGE_LOCK)
+            .execute(&mut *self.tx)
+            .await?;
+        let mut seq = 0;
+        for ((entity, op), ids) in &recorded.ids {
+            seq = sqlx::query(
+                "INSERT INTO changes (entity, op, ids) VALUES ($1, $2, $3) RETURNING seq",
+            )
+            .bind(entity.as_str())
+            .bind(op.as_str())
+            .bind(ids)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("seq")?;
+        }
+        for entity in [Entity::Organisation, Entity::Procedure, Entity::Report] {
+            if let Some(max) = recorded.max_inserted(entity) {
+                // Ids given by the caller (not taken from the sequence) must
+                // not be handed out again.
+                sqlx::query(
+                    "SELECT setval($1::regclass, $2) FROM pg_sequences
+                     WHERE schemaname = current_schema() AND sequencename = $1
+                       AND coalesce(last_value, 0) < $2",
+                )
+                .bind(id_sequence(entity))
+                .bind(max)
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(seq.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(seq)
+    }
+}
