@@ -8,12 +8,14 @@
 //!   and the tile cache.
 //! - `ops`: `/healthz` and `/readyz`.
 //! - `seed`: `partimap seed` — write a tile pyramid to a PMTiles archive.
+//! - `token`: `partimap token create` — bearer tokens for imports.
 
 mod config;
 mod follow;
 mod ops;
 mod seed;
 mod serve;
+mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +34,9 @@ enum Command {
     Serve(config::ServeArgs),
     /// Write a zoom range of a bounding box to a PMTiles archive.
     Seed(seed::SeedArgs),
+    /// Bearer tokens for imports.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 #[tokio::main]
@@ -47,6 +52,12 @@ async fn main() -> anyhow::Result<()> {
             let config = config::Config::load(args.common.clone())?;
             config::init_logging(config.log_format);
             seed::run(config, args).await
+        }
+        Command::Token(command) => {
+            let token::TokenCommand::Create(args) = &command;
+            let config = config::Config::load(args.common.clone())?;
+            config::init_logging(config.log_format);
+            token::run(config, command).await
         }
     }
 }

@@ -13,6 +13,11 @@ use crate::{config::Config, follow, ops};
 pub fn app(store: Store, tiles: TilesState) -> Router {
     Router::new()
         .merge(partimap_tiles::router(tiles.clone()))
+        .merge(partimap_ingest::endpoint::router(
+            partimap_ingest::endpoint::ImportState {
+                store: store.clone(),
+            },
+        ))
         .merge(ops::router(ops::OpsState { store, tiles }))
         .fallback(partimap_tiles::problem::not_found)
         .layer(TraceLayer::new_for_http())

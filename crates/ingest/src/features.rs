@@ -4,7 +4,7 @@
 
 use geo::{MultiPolygon, Point};
 use geojson::{Feature, GeometryValue, JsonObject, JsonValue, PolygonType};
-use partimap_model::{Area, Problem, Problems, ReportDraft};
+use partimap_model::{Area, OrganisationId, Problem, Problems, ProcedureDraft, ReportDraft};
 
 /// Reads the property `name` as a string. `Ok(None)` when absent or null.
 pub fn optional_string(props: &JsonObject, name: &str) -> Result<Option<String>, Problem> {
@@ -214,6 +214,47 @@ pub fn report_draft(feature: &Feature, problems: &mut Problems) -> Option<Report
         created,
         contact_email,
     })
+}
+
+/// A procedure feature's draft, for `organisation` (resolved by the caller
+/// from the `organisation` property or the import's scope).
+pub fn procedure_draft(
+    feature: &Feature,
+    props: &JsonObject,
+    organisation: Option<OrganisationId>,
+    problems: &mut Problems,
+) -> ProcedureDraft {
+    ProcedureDraft {
+        organisation,
+        external_id: required_string(props, "external_id", problems),
+        title: required_string(props, "title", problems),
+        summary: string_or_none(props, "summary", problems).unwrap_or_default(),
+        kind: required_string(props, "kind", problems),
+        start: required_string(props, "start", problems),
+        end: string_or_none(props, "end", problems),
+        status: string_or_none(props, "status", problems),
+        url: required_string(props, "url", problems),
+        area: area(feature, problems),
+        categories: categories(props, problems),
+    }
+}
+
+/// A draft's problems seen from its feature: the draft names its geometry
+/// `/geometry`, everything else relative to the properties.
+pub fn in_feature(found: Problems) -> Problems {
+    Problems(
+        found
+            .0
+            .into_iter()
+            .map(|p| {
+                if p.pointer.starts_with("/geometry") {
+                    p
+                } else {
+                    p.within("/properties")
+                }
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

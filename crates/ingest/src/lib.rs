@@ -8,8 +8,13 @@
 //! Everything a call writes is written in one transaction: a rejected
 //! feature rejects the whole load, and nothing is half-written.
 
+pub mod crs;
+pub mod endpoint;
 pub mod features;
+pub mod import;
+pub mod reader;
 pub mod sample;
+pub mod tokens;
 
 use partimap_model::Problem;
 

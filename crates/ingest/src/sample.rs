@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use geojson::{Feature, GeoJson};
-use partimap_model::{OrganisationDraft, OrganisationId, Problems, Procedure, ProcedureDraft};
+use partimap_model::{OrganisationDraft, OrganisationId, Problems, Procedure};
 use partimap_store::{Store, WriteTx};
 
 use crate::{Error, Rejection, Result, features};
@@ -82,24 +82,6 @@ pub async fn load(
     }
     tx.commit().await?;
     Ok(summary)
-}
-
-/// A draft's problems seen from its feature: the draft names its geometry
-/// `/geometry`, everything else relative to the properties.
-fn in_feature(found: Problems) -> Problems {
-    Problems(
-        found
-            .0
-            .into_iter()
-            .map(|p| {
-                if p.pointer.starts_with("/geometry") {
-                    p
-                } else {
-                    p.within("/properties")
-                }
-            })
-            .collect(),
-    )
 }
 
 struct Loader<'a> {
@@ -196,7 +178,10 @@ impl Loader<'_> {
                     format!("unknown organisation {organisation_key:?}"),
                 );
             }
-            let external_id = features::required_string(&props, "external_id", &mut problems);
+            let external_id = features::optional_string(&props, "external_id")
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             let key = (organisation_key.clone(), external_id.clone());
             let exists = match organisation {
                 Some(org) => {
@@ -215,25 +200,12 @@ impl Loader<'_> {
                     format!("procedure {external_id:?} of {organisation_key:?} exists already"),
                 );
             }
-            let draft = ProcedureDraft {
-                organisation,
-                external_id: external_id.clone(),
-                title: features::required_string(&props, "title", &mut problems),
-                summary: features::string_or_none(&props, "summary", &mut problems)
-                    .unwrap_or_default(),
-                kind: features::required_string(&props, "kind", &mut problems),
-                start: features::required_string(&props, "start", &mut problems),
-                end: features::string_or_none(&props, "end", &mut problems),
-                status: features::string_or_none(&props, "status", &mut problems),
-                url: features::required_string(&props, "url", &mut problems),
-                area: features::area(feature, &mut problems),
-                categories: features::categories(&props, &mut problems),
-            };
+            let draft = features::procedure_draft(feature, &props, organisation, &mut problems);
             let id = self.tx.next_procedure_id().await?;
             let validated = match draft.validate(id) {
                 Ok(p) => Some(p),
                 Err(found) => {
-                    problems.extend(in_feature(found));
+                    problems.extend(features::in_feature(found));
                     None
                 }
             };
@@ -286,7 +258,7 @@ impl Loader<'_> {
                 (Some(draft), Some(procedure)) => match draft.validate(id, procedure, now) {
                     Ok(r) => Some(r),
                     Err(found) => {
-                        problems.extend(in_feature(found));
+                        problems.extend(features::in_feature(found));
                         None
                     }
                 },

@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// One thing wrong with an input value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Problem {
     /// A JSON pointer relative to the value validated, e.g. `/title` or
     /// `/categories/2/code`; empty for the value as a whole.

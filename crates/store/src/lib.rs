@@ -119,6 +119,14 @@ pub enum ChangeFeed {
     },
 }
 
+/// Whom a write token speaks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenScope {
+    pub token: i64,
+    /// `None`: an admin token, for every organisation.
+    pub organisation: Option<OrganisationId>,
+}
+
 /// The entities whose changes are recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Entity {
@@ -341,6 +349,21 @@ impl Store {
         self.committed.subscribe()
     }
 
+    /// Stores a token's hash (never the token) with its scope; its id.
+    pub async fn create_token(
+        &self,
+        hash: &str,
+        organisation: Option<OrganisationId>,
+        label: &str,
+    ) -> Result<i64> {
+        dispatch!(&self.backend, b => b.create_token(hash, organisation, label).await)
+    }
+
+    /// The scope of the token with this hash, if there is one.
+    pub async fn token_scope(&self, hash: &str) -> Result<Option<TokenScope>> {
+        dispatch!(&self.backend, b => b.token_scope(hash).await)
+    }
+
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<WriteTx> {
         let inner = match &self.backend {
@@ -394,6 +417,10 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.organisation_id_by_key(key).await)
     }
 
+    pub async fn organisation_key_by_id(&mut self, id: OrganisationId) -> Result<Option<String>> {
+        dispatch_tx!(&mut self.inner, t => t.organisation_key_by_id(id).await)
+    }
+
     pub async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -411,6 +438,31 @@ impl WriteTx {
     pub async fn insert_procedure(&mut self, p: &Procedure) -> Result<()> {
         dispatch_tx!(&mut self.inner, t => t.insert_procedure(p).await)?;
         self.recorded.push(Entity::Procedure, Op::Insert, p.id.0);
+        Ok(())
+    }
+
+    /// The ids and external ids of an organisation's procedures.
+    pub async fn procedures_of(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<(ProcedureId, String)>> {
+        dispatch_tx!(&mut self.inner, t => t.procedures_of(organisation).await)
+    }
+
+    /// Deletes a procedure and its reports.
+    pub async fn delete_procedure(&mut self, id: ProcedureId) -> Result<()> {
+        let reports = dispatch_tx!(&mut self.inner, t => t.delete_procedure(id).await)?;
+        for r in reports {
+            self.recorded.push(Entity::Report, Op::Delete, r);
+        }
+        self.recorded.push(Entity::Procedure, Op::Delete, id.0);
+        Ok(())
+    }
+
+    /// Overwrites the procedure with `p.id`.
+    pub async fn update_procedure(&mut self, p: &Procedure) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.update_procedure(p).await)?;
+        self.recorded.push(Entity::Procedure, Op::Update, p.id.0);
         Ok(())
     }
 

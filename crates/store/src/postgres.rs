@@ -21,14 +21,14 @@ use std::{
 };
 
 use futures_util::TryStreamExt;
-use partimap_model::{Organisation, OrganisationId, Procedure, Report};
+use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report};
 use sqlx::{
     PgPool, Postgres, Row, Transaction,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow},
 };
 use tokio::sync::watch;
 
-use crate::{ChangeFeed, ChangedIds, Entity, Recorded, Result, Snapshot, codec};
+use crate::{ChangeFeed, ChangedIds, Entity, Recorded, Result, Snapshot, TokenScope, codec};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -201,6 +201,39 @@ impl PgStore {
         });
     }
 
+    pub(crate) async fn create_token(
+        &self,
+        hash: &str,
+        organisation: Option<OrganisationId>,
+        label: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query(
+            "INSERT INTO tokens (hash, organisation_id, label) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(hash)
+        .bind(organisation.map(|o| o.0))
+        .bind(label)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("id")?)
+    }
+
+    pub(crate) async fn token_scope(&self, hash: &str) -> Result<Option<TokenScope>> {
+        let row = sqlx::query("SELECT id, organisation_id FROM tokens WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(TokenScope {
+                token: r.try_get("id")?,
+                organisation: r
+                    .try_get::<Option<i64>, _>("organisation_id")?
+                    .map(OrganisationId),
+            })
+        })
+        .transpose()
+    }
+
     pub(crate) async fn begin(&self) -> Result<PgTx> {
         Ok(PgTx {
             tx: self.pool.begin().await?,
@@ -294,6 +327,17 @@ impl PgTx {
             .map(OrganisationId))
     }
 
+    pub(crate) async fn organisation_key_by_id(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT key FROM organisations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get("key")).transpose()?)
+    }
+
     pub(crate) async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -307,6 +351,38 @@ impl PgTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         row.as_ref().map(codec::procedure).transpose()
+    }
+
+    pub(crate) async fn procedures_of(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<(ProcedureId, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, external_id FROM procedures WHERE organisation_id = $1 ORDER BY id",
+        )
+        .bind(organisation.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((ProcedureId(r.try_get("id")?), r.try_get("external_id")?)))
+            .collect()
+    }
+
+    /// Deletes a procedure and its reports; the ids of the reports.
+    pub(crate) async fn delete_procedure(&mut self, id: ProcedureId) -> Result<Vec<i64>> {
+        let reports: Vec<i64> =
+            sqlx::query("DELETE FROM reports WHERE procedure_id = $1 RETURNING id")
+                .bind(id.0)
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+        sqlx::query("DELETE FROM procedures WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(reports)
     }
 
     pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
@@ -346,6 +422,31 @@ impl PgTx {
         .bind(&p.url)
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn update_procedure(&mut self, p: &Procedure) -> Result<()> {
+        sqlx::query(
+            "UPDATE procedures SET organisation_id = $1, external_id = $2, title = $3,
+                    summary = $4, kind = $5, start_date = $6, end_date = $7,
+                    status_override = $8, url = $9,
+                    area = ST_SetSRID(ST_GeomFromGeoJSON($10), 4326), categories = $11::jsonb
+             WHERE id = $12",
+        )
+        .bind(p.organisation.0)
+        .bind(&p.external_id)
+        .bind(&p.title)
+        .bind(&p.summary)
+        .bind(p.kind.as_str())
+        .bind(p.start)
+        .bind(p.end)
+        .bind(p.status_override.map(|s| s.as_str()))
+        .bind(&p.url)
+        .bind(p.area.as_ref().map(codec::area_to_text))
+        .bind(codec::categories_to_text(&p.categories))
+        .bind(p.id.0)
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -9,7 +9,7 @@ use std::{path::Path, str::FromStr, time::Duration};
 
 use chrono::Utc;
 use futures_util::TryStreamExt;
-use partimap_model::{Organisation, OrganisationId, Procedure, Report};
+use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report};
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
     sqlite::{
@@ -17,7 +17,7 @@ use sqlx::{
     },
 };
 
-use crate::{ChangeFeed, ChangedIds, Entity, Error, Recorded, Result, Snapshot, codec};
+use crate::{ChangeFeed, ChangedIds, Entity, Error, Recorded, Result, Snapshot, TokenScope, codec};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -158,6 +158,38 @@ impl SqliteStore {
         )))
     }
 
+    pub(crate) async fn create_token(
+        &self,
+        hash: &str,
+        organisation: Option<OrganisationId>,
+        label: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query("INSERT INTO tokens (hash, organisation_id, label, created) VALUES (?, ?, ?, ?) RETURNING id")
+            .bind(hash)
+            .bind(organisation.map(|o| o.0))
+            .bind(label)
+            .bind(codec::timestamp(Utc::now()))
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("id")?)
+    }
+
+    pub(crate) async fn token_scope(&self, hash: &str) -> Result<Option<TokenScope>> {
+        let row = sqlx::query("SELECT id, organisation_id FROM tokens WHERE hash = ?")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(TokenScope {
+                token: r.try_get("id")?,
+                organisation: r
+                    .try_get::<Option<i64>, _>("organisation_id")?
+                    .map(OrganisationId),
+            })
+        })
+        .transpose()
+    }
+
     pub(crate) async fn begin(&self) -> Result<SqliteTx> {
         Ok(SqliteTx {
             tx: self.pool.begin().await?,
@@ -229,6 +261,17 @@ impl SqliteTx {
             .map(OrganisationId))
     }
 
+    pub(crate) async fn organisation_key_by_id(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT key FROM organisations WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(|r| r.try_get("key")).transpose()?)
+    }
+
     pub(crate) async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -242,6 +285,38 @@ impl SqliteTx {
         .fetch_optional(&mut *self.tx)
         .await?;
         row.as_ref().map(codec::procedure).transpose()
+    }
+
+    pub(crate) async fn procedures_of(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<(ProcedureId, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, external_id FROM procedures WHERE organisation_id = ? ORDER BY id",
+        )
+        .bind(organisation.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((ProcedureId(r.try_get("id")?), r.try_get("external_id")?)))
+            .collect()
+    }
+
+    /// Deletes a procedure and its reports; the ids of the reports.
+    pub(crate) async fn delete_procedure(&mut self, id: ProcedureId) -> Result<Vec<i64>> {
+        let reports: Vec<i64> =
+            sqlx::query("DELETE FROM reports WHERE procedure_id = ? RETURNING id")
+                .bind(id.0)
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get("id"))
+                .collect::<Result<_, _>>()?;
+        sqlx::query("DELETE FROM procedures WHERE id = ?")
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(reports)
     }
 
     pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
@@ -279,6 +354,30 @@ impl SqliteTx {
         .bind(&p.url)
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn update_procedure(&mut self, p: &Procedure) -> Result<()> {
+        sqlx::query(
+            "UPDATE procedures SET organisation_id = ?, external_id = ?, title = ?, summary = ?,
+                    kind = ?, start_date = ?, end_date = ?, status_override = ?, url = ?,
+                    area = ?, categories = ?
+             WHERE id = ?",
+        )
+        .bind(p.organisation.0)
+        .bind(&p.external_id)
+        .bind(&p.title)
+        .bind(&p.summary)
+        .bind(p.kind.as_str())
+        .bind(p.start.to_string())
+        .bind(p.end.map(|d| d.to_string()))
+        .bind(p.status_override.map(|s| s.as_str()))
+        .bind(&p.url)
+        .bind(p.area.as_ref().map(codec::area_to_text))
+        .bind(codec::categories_to_text(&p.categories))
+        .bind(p.id.0)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
