@@ -1,8 +1,10 @@
-//! Writes the shared NRW workload into partimap's embedded store, for the
-//! load benchmark (`benches/tiles-vs-martin.sh`), which then serves it with
-//! `partimap serve --data-dir DIR`.
+//! Writes the shared NRW workload into a partimap store: for the tile
+//! benchmark (`benches/tiles-vs-martin.sh`, which then serves it with
+//! `partimap serve --data-dir DIR`), and with `--no-reports` the
+//! organisations and procedures that the import benchmark
+//! (`benches/import-vs-ogr2ogr.sh`) then imports the reports into.
 //!
-//! `PARTIMAP_WORKLOAD=WL cargo bench --bench load_workload -- --bench DIR`
+//! `PARTIMAP_WORKLOAD=WL cargo bench --bench load_workload -- --bench DIR|postgres://… [--no-reports]`
 //!
 //! It goes through the store's own write interface in one transaction (the
 //! path the sample data takes), not through the GeoJSON import of GIS staff,
@@ -44,8 +46,14 @@ async fn main() {
         w.reports.len(),
         started.elapsed().as_secs_f64()
     );
+    let no_reports = args.iter().any(|a| a == "--no-reports");
+    let url = if target.starts_with("postgres://") {
+        DatabaseUrl::Postgres(target.clone())
+    } else {
+        DatabaseUrl::embedded(target)
+    };
     let started = Instant::now();
-    let store = Store::open(&DatabaseUrl::embedded(target)).await.unwrap();
+    let store = Store::open(&url).await.unwrap();
     assert!(
         store.is_empty().await.unwrap(),
         "{target} already holds a store"
@@ -57,13 +65,16 @@ async fn main() {
     for p in &w.procedures {
         tx.insert_procedure(p).await.unwrap();
     }
-    for r in &w.reports {
-        tx.insert_report(r).await.unwrap();
+    if !no_reports {
+        for r in &w.reports {
+            tx.insert_report(r).await.unwrap();
+        }
     }
     tx.commit().await.unwrap();
     store.close().await;
     println!(
-        "wrote them into the store in {target} in {:.1} s",
+        "wrote them{} into the store in {url} in {:.1} s",
+        if no_reports { " (without reports)" } else { "" },
         started.elapsed().as_secs_f64()
     );
 }

@@ -157,6 +157,7 @@ pub fn read(dir: &Path) -> Workload {
         reports.push(Report {
             id: ReportId(reports.len() as i64 + 1),
             procedure,
+            external_id: None,
             category,
             description: p["description"].as_str().unwrap_or_default().to_owned(),
             status: p["status"]

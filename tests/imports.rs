@@ -230,15 +230,47 @@ fn imports_reach_the_map(setup: &Setup) {
     }
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&sequence).unwrap();
+    let gzipped = gz.finish().unwrap();
     let (status, answer) = post(
         setup,
         "layer=reports&crs=EPSG:25832",
         Some(&setup.siegen),
         &[("content-encoding", "gzip")],
-        gz.finish().unwrap(),
+        gzipped.clone(),
     );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["inserted"], 2, "{answer}");
+    // The same file again matches on the reports' ids: nothing changes. (The
+    // gzip magic bytes are recognised without Content-Encoding.)
+    let (status, answer) = post(setup, "layer=reports&crs=EPSG:25832", Some(&setup.siegen), &[], gzipped);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["inserted"].clone(), answer["unchanged"].clone()),
+        (json!(0), json!(2)),
+        "{answer}"
+    );
+    let changed = String::from_utf8(sequence).unwrap().replacen("Sperrmüll am Straßenrand", "Sperrmüll, abgeholt", 1);
+    let (status, answer) = post(setup, "layer=reports&crs=EPSG:25832", Some(&setup.siegen), &[], changed.into_bytes());
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (answer["updated"].clone(), answer["unchanged"].clone()),
+        (json!(1), json!(1)),
+        "{answer}"
+    );
+
+    // An admin's import for several organisations: each feature names its
+    // organisation (and a report's procedure is found there).
+    let (status, answer) = post(
+        setup,
+        "layer=reports",
+        Some(&setup.admin),
+        &[],
+        collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
+            "properties": {"organisation": "stadt-siegen", "procedure": "maengelmelder", "category": "road_damage",
+                           "description": "Schlagloch", "status": "published"}})]),
+    );
+    assert_eq!((status, answer["inserted"].clone()), (200, json!(1)), "{answer}");
+    assert_eq!(answer["organisation"], "*");
 
     // Replace: the organisation's procedures become the file's.
     let keep = procedure(
@@ -306,7 +338,10 @@ fn bad_imports_are_refused_with_what_and_where_and_write_nothing() {
         (utm, Some("pmt_nonsense"), collection(vec![good()]), 401, "/detail", "the bearer token is not known"),
         ("layer=procedures&organisation=stadt-koeln", Some(siegen), collection(vec![good()]), 403, "/detail",
          "this token may import only for its own organisation, not for \"stadt-koeln\""),
-        ("layer=procedures", Some(admin), collection(vec![good()]), 400, "/detail", "organisation: required with an admin token"),
+        ("layer=procedures", Some(admin), collection(vec![good()]), 422, "/rejections/0/problems/0/message",
+         "is required in an import for several organisations (no organisation parameter)"),
+        ("layer=procedures&mode=replace", Some(admin), collection(vec![good()]), 400, "/detail",
+         "organisation: replace needs the organisation whose procedures the file replaces"),
         ("crs=EPSG:25832", Some(siegen), collection(vec![good()]), 400, "/detail", "layer: required (procedures or reports)"),
         ("layer=parks", Some(siegen), collection(vec![good()]), 400, "/detail", "layer: unknown layer \"parks\""),
         ("layer=procedures&crs=EPSG:2056", Some(siegen), collection(vec![good()]), 400, "/detail", "crs: unsupported \"EPSG:2056\""),
@@ -352,6 +387,15 @@ fn bad_imports_are_refused_with_what_and_where_and_write_nothing() {
         ("layer=reports", Some(siegen), collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.02, 50.88]},
             "properties": {"procedure": "gibt-es-nicht", "category": "litter", "description": "x"}})]), 422,
          "/rejections/0/problems/0", "/properties/procedure: unknown procedure \"gibt-es-nicht\" of organisation \"stadt-siegen\""),
+        ("layer=reports", Some(siegen), collection(vec![
+            json!({"type": "Feature", "id": "d-1", "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
+                   "properties": {"procedure": "maengelmelder", "category": "litter", "description": "x"}}),
+            json!({"type": "Feature", "id": "d-1", "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
+                   "properties": {"procedure": "maengelmelder", "category": "litter", "description": "y"}})]), 422,
+         "/rejections/0/problems/0", "/id: \"d-1\" appears twice in the file (first in feature 0)"),
+        ("layer=reports", Some(admin), collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.02, 50.88]},
+            "properties": {"procedure": "maengelmelder", "category": "litter", "description": "x"}})]), 422,
+         "/rejections/0/problems/0/message", "procedure \"maengelmelder\" exists in"),
     ];
     for (query, token, body, status, pointer, expected) in cases {
         let (got, answer) = post(&setup, query, token, &[], body);

@@ -87,6 +87,7 @@ fn a_change_reaches_the_tiles_of_every_process_on_the_database() {
         tx.insert_report(&Report {
             id,
             procedure: reporter.id,
+            external_id: None,
             category: reporter.categories[0].code.clone(),
             description: "Schlagloch".into(),
             status: ReportStatus::Published,

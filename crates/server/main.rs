@@ -9,9 +9,12 @@
 //! - `ops`: `/healthz` and `/readyz`.
 //! - `seed`: `partimap seed` — write a tile pyramid to a PMTiles archive.
 //! - `token`: `partimap token create` — bearer tokens for imports.
+//! - `import`: `partimap import FILE` — GeoJSON into the store, with
+//!   progress, the same answer as the HTTP import.
 
 mod config;
 mod follow;
+mod import;
 mod ops;
 mod seed;
 mod serve;
@@ -34,6 +37,8 @@ enum Command {
     Serve(config::ServeArgs),
     /// Write a zoom range of a bounding box to a PMTiles archive.
     Seed(seed::SeedArgs),
+    /// Import GeoJSON (procedures or reports) into the store.
+    Import(import::ImportArgs),
     /// Bearer tokens for imports.
     #[command(subcommand)]
     Token(token::TokenCommand),
@@ -52,6 +57,15 @@ async fn main() -> anyhow::Result<()> {
             let config = config::Config::load(args.common.clone())?;
             config::init_logging(config.log_format);
             seed::run(config, args).await
+        }
+        Command::Import(args) => {
+            let config = config::Config::load(args.common.clone())?;
+            config::init_logging(config.log_format);
+            let code = import::run(config, args).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+            Ok(())
         }
         Command::Token(command) => {
             let token::TokenCommand::Create(args) = &command;

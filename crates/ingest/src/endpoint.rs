@@ -10,8 +10,6 @@
 //! without a valid token; 403 for another organisation's data; 503 with
 //! `Retry-After` when the database is away.
 
-use std::io::Write;
-
 use axum::{
     Json, Router,
     body::Body,
@@ -26,7 +24,7 @@ use partimap_store::{Store, TokenScope};
 
 use crate::{
     crs::{self, Crs},
-    import::{Import, ImportError, Layer, Mode, Options, Outcome},
+    import::{Decompress, Import, ImportError, Layer, Mode, Options, Outcome, Scope},
     tokens,
 };
 
@@ -140,12 +138,13 @@ fn parse_params(query: Option<&str>) -> Result<Params, HttpError> {
 }
 
 /// The import's organisation: the token's (a parameter naming another is
-/// refused), or for an admin token the one the parameter names.
+/// refused), or for an admin token the one the parameter names — or none,
+/// when each feature names its own.
 async fn organisation(
     store: &Store,
     scope: TokenScope,
     asked: Option<&str>,
-) -> Result<(partimap_model::OrganisationId, String), HttpError> {
+) -> Result<Option<Scope>, HttpError> {
     let mut tx = store.begin().await.map_err(|e| store_error(&e))?;
     let asked_id = match asked {
         Some(key) => Some(
@@ -170,18 +169,16 @@ async fn organisation(
         }
         (Some(own), _) => own,
         (None, Some(asked)) => asked,
-        (None, None) => {
-            return Err(HttpError::bad_request(
-                "organisation: required with an admin token (the key of the organisation whose data this is)",
-            ));
-        }
+        // An admin's import for several organisations: each feature
+        // names its own.
+        (None, None) => return Ok(None),
     };
     let key = tx
         .organisation_key_by_id(id)
         .await
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| HttpError::internal(&"the token's organisation is gone"))?;
-    Ok((id, key))
+    Ok(Some(Scope { id, key }))
 }
 
 async fn import(
@@ -201,15 +198,18 @@ async fn import(
             "mode: replace is for procedures (matched by external_id); reports have no ids to match, import them with mode=upsert",
         ));
     }
-    let (organisation, organisation_key) =
-        organisation(&state.store, scope, params.organisation.as_deref()).await?;
+    let organisation = organisation(&state.store, scope, params.organisation.as_deref()).await?;
+    if organisation.is_none() && mode == Mode::Replace {
+        return Err(HttpError::bad_request(
+            "organisation: replace needs the organisation whose procedures the file replaces",
+        ));
+    }
     let options = Options {
         layer,
         crs: params.crs,
         mode,
         dry_run: params.dry_run,
         organisation,
-        organisation_key,
     };
     let gzip_declared = headers
         .get(header::CONTENT_ENCODING)
@@ -250,33 +250,18 @@ async fn run(
 ) -> Result<Outcome, HttpError> {
     let mut import = Import::begin(store, options).await.map_err(import_error)?;
     let mut stream = body.into_data_stream();
-    let mut gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>> = None;
-    let mut first = true;
+    let mut plain = Decompress::new(gzip_declared);
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
             HttpError::bad_request(format!(
                 "the body could not be read ({e}); nothing was written"
             ))
         })?;
-        if first && !chunk.is_empty() {
-            first = false;
-            if gzip_declared || chunk.starts_with(&[0x1f, 0x8b]) {
-                gzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
-            }
-        }
-        match &mut gzip {
-            Some(decoder) => {
-                decoder.write_all(&chunk).map_err(gzip_error)?;
-                let plain = std::mem::take(decoder.get_mut());
-                import.push(&plain).await.map_err(import_error)?;
-            }
-            None => import.push(&chunk).await.map_err(import_error)?,
-        }
+        let bytes = plain.feed(&chunk).map_err(gzip_error)?;
+        import.push(&bytes).await.map_err(import_error)?;
     }
-    if let Some(decoder) = gzip {
-        let rest = decoder.finish().map_err(gzip_error)?;
-        import.push(&rest).await.map_err(import_error)?;
-    }
+    let rest = plain.finish().map_err(gzip_error)?;
+    import.push(&rest).await.map_err(import_error)?;
     import.finish().await.map_err(import_error)
 }
 

@@ -14,8 +14,8 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use geojson::{Feature, GeometryValue, JsonValue};
-use partimap_model::{OrganisationId, Problem, Problems, Procedure, ProcedureId, Report};
-use partimap_store::{Store, WriteTx};
+use partimap_model::{OrganisationId, Problem, Problems, Procedure, ProcedureId};
+use partimap_store::{StagedReport, Store, WriteTx};
 use serde::Serialize;
 
 use crate::{
@@ -77,9 +77,69 @@ pub struct Options {
     pub mode: Mode,
     pub dry_run: bool,
     /// The organisation whose data this is (the token's, or chosen by an
-    /// admin).
-    pub organisation: OrganisationId,
-    pub organisation_key: String,
+    /// admin); `None` for a statewide import by an admin, where each
+    /// feature names its organisation (procedures must; a report's procedure
+    /// is found by its external id when that is unique).
+    pub organisation: Option<Scope>,
+}
+
+/// An organisation an import is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub id: OrganisationId,
+    pub key: String,
+}
+
+/// A body's bytes as they arrive, ungzipped when compressed (declared by
+/// the caller, or recognised by gzip's magic bytes), piece by piece: memory
+/// stays bounded whatever the file's size.
+#[derive(Debug)]
+pub struct Decompress {
+    gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+    declared: bool,
+    started: bool,
+}
+
+impl Decompress {
+    pub fn new(gzip_declared: bool) -> Self {
+        Self {
+            gzip: None,
+            declared: gzip_declared,
+            started: false,
+        }
+    }
+
+    /// The plain bytes of the next piece.
+    ///
+    /// # Errors
+    /// When the body is not valid gzip.
+    pub fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> std::io::Result<std::borrow::Cow<'a, [u8]>> {
+        use std::io::Write;
+        if !self.started && !chunk.is_empty() {
+            self.started = true;
+            if self.declared || chunk.starts_with(&[0x1f, 0x8b]) {
+                self.gzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
+            }
+        }
+        match &mut self.gzip {
+            Some(decoder) => {
+                decoder.write_all(chunk)?;
+                Ok(std::borrow::Cow::Owned(std::mem::take(decoder.get_mut())))
+            }
+            None => Ok(std::borrow::Cow::Borrowed(chunk)),
+        }
+    }
+
+    /// What the decompressor still holds at the end.
+    ///
+    /// # Errors
+    /// When the body ends inside a gzip stream.
+    pub fn finish(self) -> std::io::Result<Vec<u8>> {
+        match self.gzip {
+            Some(decoder) => decoder.finish(),
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 /// A rejected feature in the answer.
@@ -149,23 +209,30 @@ pub struct Import {
     outcome: Outcome,
     /// Ids seen in the file, with the feature that had them first.
     seen: HashMap<String, usize>,
-    /// Procedures of the organisation by external id, as looked up (reports).
-    procedures: HashMap<String, Option<Procedure>>,
+    /// Procedures by (organisation, external id), as looked up (reports);
+    /// `Err` says why none is found.
+    procedures: HashMap<(Option<OrganisationId>, String), Result<Procedure, String>>,
+    /// Organisations by key, as looked up (statewide imports).
+    organisations: HashMap<String, Option<OrganisationId>>,
     /// External ids of the procedures in the file (replace).
     in_file: HashSet<String>,
-    pending: Vec<Report>,
+    /// Reports validated and not yet staged.
+    pending: Vec<StagedReport>,
     now: chrono::DateTime<Utc>,
 }
 
-/// Reports are written in batches of this many.
-const BATCH: usize = 2000;
+/// Reports are staged in batches of this many.
+const BATCH: usize = 10_000;
 
 impl Import {
     pub async fn begin(store: &Store, options: Options) -> Result<Self, ImportError> {
         let crs = options.crs.unwrap_or(Crs::Wgs84);
         let outcome = Outcome {
             layer: options.layer,
-            organisation: options.organisation_key.clone(),
+            organisation: options
+                .organisation
+                .as_ref()
+                .map_or_else(|| "*".to_owned(), |o| o.key.clone()),
             crs: crs.to_string(),
             mode: options.mode,
             dry_run: options.dry_run,
@@ -190,6 +257,7 @@ impl Import {
             outcome,
             seen: HashMap::new(),
             procedures: HashMap::new(),
+            organisations: HashMap::new(),
             in_file: HashSet::new(),
             pending: Vec::new(),
             now: Utc::now(),
@@ -226,6 +294,9 @@ impl Import {
             ));
         }
         self.flush().await?;
+        if self.writing() && self.options.layer == Layer::Reports {
+            self.merge().await?;
+        }
         if self.writing() && self.options.mode == Mode::Replace {
             self.delete_missing().await?;
         }
@@ -379,34 +450,77 @@ impl Import {
         }
     }
 
-    /// Checks the `organisation` property against the import's.
-    fn check_organisation(&self, props: &geojson::JsonObject, problems: &mut Problems) {
-        match features::optional_string(props, "organisation") {
-            Ok(Some(key)) if key != self.options.organisation_key => problems.push(
-                "/properties/organisation",
-                format!(
-                    "belongs to {key:?}; this import is for {:?}",
-                    self.options.organisation_key
-                ),
-            ),
-            Ok(_) => {}
-            Err(p) => problems.0.push(p),
+    /// The organisation of a feature: the import's (the `organisation`
+    /// property, if given, must name it), or in a statewide import the one
+    /// the property names — `required` for procedures.
+    async fn feature_organisation(
+        &mut self,
+        props: &geojson::JsonObject,
+        required: bool,
+        problems: &mut Problems,
+    ) -> Result<Option<OrganisationId>, ImportError> {
+        let named = match features::optional_string(props, "organisation") {
+            Ok(named) => named,
+            Err(p) => {
+                problems.0.push(p);
+                return Ok(None);
+            }
+        };
+        match (&self.options.organisation, named) {
+            (Some(scope), Some(key)) if key != scope.key => {
+                problems.push(
+                    "/properties/organisation",
+                    format!("belongs to {key:?}; this import is for {:?}", scope.key),
+                );
+                Ok(None)
+            }
+            (Some(scope), _) => Ok(Some(scope.id)),
+            (None, Some(key)) => {
+                if !self.organisations.contains_key(&key) {
+                    let id = self.tx.organisation_id_by_key(&key).await?;
+                    self.organisations.insert(key.clone(), id);
+                }
+                let id = self.organisations.get(&key).copied().flatten();
+                if id.is_none() {
+                    problems.push(
+                        "/properties/organisation",
+                        format!("unknown organisation {key:?}"),
+                    );
+                }
+                Ok(id)
+            }
+            (None, None) => {
+                if required {
+                    problems.push(
+                        "/properties/organisation",
+                        "is required in an import for several organisations (no organisation parameter)",
+                    );
+                }
+                Ok(None)
+            }
         }
     }
 
-    /// Records `id` as seen in feature `index`; a problem when it was seen
-    /// before.
-    fn check_unique(&mut self, id: &str, index: usize, pointer: &str, problems: &mut Problems) {
+    /// Records `key` (the id `id`, qualified) as seen in feature `index`; a
+    /// problem when it was seen before.
+    fn check_unique(
+        &mut self,
+        key: &str,
+        id: &str,
+        index: usize,
+        pointer: &str,
+        problems: &mut Problems,
+    ) {
         if id.is_empty() {
             return;
         }
-        if let Some(first) = self.seen.get(id) {
+        if let Some(first) = self.seen.get(key) {
             problems.push(
                 pointer,
                 format!("{id:?} appears twice in the file (first in feature {first})"),
             );
         } else {
-            self.seen.insert(id.to_owned(), index);
+            self.seen.insert(key.to_owned(), index);
         }
     }
 
@@ -418,22 +532,26 @@ impl Import {
         mut problems: Problems,
     ) -> Result<(), ImportError> {
         let props = features::properties(feature);
-        self.check_organisation(&props, &mut problems);
-        let organisation = self.options.organisation;
-        let draft = features::procedure_draft(feature, &props, Some(organisation), &mut problems);
+        let organisation = self
+            .feature_organisation(&props, true, &mut problems)
+            .await?;
+        let draft = features::procedure_draft(feature, &props, organisation, &mut problems);
         let external_id = draft.external_id.clone();
+        let unique_key = format!("{}/{external_id}", organisation.map_or(0, |o| o.0));
         self.check_unique(
+            &unique_key,
             &external_id,
             index,
             "/properties/external_id",
             &mut problems,
         );
-        let existing = if external_id.is_empty() {
-            None
-        } else {
-            self.tx
-                .procedure_by_external_id(organisation, &external_id)
-                .await?
+        let existing = match organisation {
+            Some(organisation) if !external_id.is_empty() => {
+                self.tx
+                    .procedure_by_external_id(organisation, &external_id)
+                    .await?
+            }
+            _ => None,
         };
         let id = match &existing {
             Some(p) => p.id,
@@ -451,7 +569,7 @@ impl Import {
             self.reject(index, id, at, problems.0);
             return Ok(());
         };
-        self.in_file.insert(external_id);
+        self.in_file.insert(unique_key);
         if !self.writing() {
             return Ok(());
         }
@@ -478,37 +596,33 @@ impl Import {
         mut problems: Problems,
     ) -> Result<(), ImportError> {
         let props = features::properties(feature);
-        self.check_organisation(&props, &mut problems);
+        let organisation = self
+            .feature_organisation(&props, false, &mut problems)
+            .await?;
         let file_id = match &feature.id {
             Some(geojson::feature::Id::String(s)) => Some(s.clone()),
             Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
-            None => None,
+            None => features::string_or_none(&props, "id", &mut problems),
         };
-        if let Some(id) = &file_id {
-            self.check_unique(id, index, "/id", &mut problems);
-        }
+        // Repeated ids are found in the store's staging table when the
+        // file is through: a million ids need not be held here.
         let external_id = features::required_string(&props, "procedure", &mut problems);
-        let procedure = if external_id.is_empty() {
+        let procedure = if external_id.is_empty() || !problems.is_empty() {
             None
         } else {
-            if !self.procedures.contains_key(&external_id) {
-                let found = self
-                    .tx
-                    .procedure_by_external_id(self.options.organisation, &external_id)
-                    .await?;
-                self.procedures.insert(external_id.clone(), found);
+            let key = (organisation, external_id);
+            if !self.procedures.contains_key(&key) {
+                let found = self.find_procedure(key.0, &key.1).await?;
+                self.procedures.insert(key.clone(), found);
             }
-            let found = self.procedures.get(&external_id).cloned().flatten();
-            if found.is_none() {
-                problems.push(
-                    "/properties/procedure",
-                    format!(
-                        "unknown procedure {external_id:?} of organisation {:?}",
-                        self.options.organisation_key
-                    ),
-                );
+            match self.procedures.get(&key) {
+                Some(Ok(p)) => Some(p.clone()),
+                Some(Err(why)) => {
+                    problems.push("/properties/procedure", why.clone());
+                    None
+                }
+                None => None,
             }
-            found
         };
         let draft = features::report_draft(feature, &mut problems);
         let validated = match (draft, &procedure) {
@@ -528,7 +642,14 @@ impl Import {
             return Ok(());
         };
         if self.writing() {
-            self.pending.push(report);
+            let mut report = report;
+            report.external_id = file_id;
+            self.pending.push(StagedReport {
+                report,
+                feature: index,
+                line: at.line,
+                column: at.column,
+            });
             if self.pending.len() >= BATCH {
                 self.flush().await?;
             }
@@ -536,26 +657,85 @@ impl Import {
         Ok(())
     }
 
-    /// Writes the reports validated so far.
+    /// The procedure a report names: within its organisation, or in a
+    /// statewide import by its external id when that is unique.
+    async fn find_procedure(
+        &mut self,
+        organisation: Option<OrganisationId>,
+        external_id: &str,
+    ) -> Result<Result<Procedure, String>, ImportError> {
+        let scope = self
+            .options
+            .organisation
+            .as_ref()
+            .map_or_else(|| "any organisation".to_owned(), |o| format!("organisation {:?}", o.key));
+        if let Some(organisation) = organisation {
+            return Ok(self
+                .tx
+                .procedure_by_external_id(organisation, external_id)
+                .await?
+                .ok_or_else(|| format!("unknown procedure {external_id:?} of {scope}")));
+        }
+        let mut found = self.tx.procedures_by_external_id(external_id).await?;
+        Ok(match found.len() {
+            0 => Err(format!("unknown procedure {external_id:?} of {scope}")),
+            1 => Ok(found.remove(0)),
+            n => Err(format!(
+                "procedure {external_id:?} exists in {n} organisations; name one with the organisation property"
+            )),
+        })
+    }
+
+    /// Stages the reports validated so far.
     async fn flush(&mut self) -> Result<(), ImportError> {
-        if !self.writing() {
-            self.pending.clear();
+        if self.writing() && !self.pending.is_empty() {
+            self.tx.stage_reports(&self.pending).await?;
+        }
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Merges the staged reports; ids the file repeats reject it.
+    async fn merge(&mut self) -> Result<(), ImportError> {
+        let listed = MAX_LISTED.saturating_sub(self.outcome.rejections.len());
+        let merged = self.tx.merge_staged_reports(listed).await?;
+        if merged.duplicate_count > 0 {
+            for d in &merged.duplicates {
+                self.outcome.rejections.push(Rejected {
+                    index: d.feature,
+                    id: Some(d.external_id.clone()),
+                    line: d.line,
+                    column: d.column,
+                    problems: vec![Problem::new(
+                        "/id",
+                        format!(
+                            "{:?} appears twice in the file (first in feature {})",
+                            d.external_id, d.first
+                        ),
+                    )],
+                });
+            }
+            self.outcome.rejected += usize::try_from(merged.duplicate_count).unwrap_or(usize::MAX);
+            self.outcome.rejections_truncated |=
+                u64::try_from(merged.duplicates.len()).unwrap_or(0) < merged.duplicate_count;
             return Ok(());
         }
-        for mut report in std::mem::take(&mut self.pending) {
-            report.id = self.tx.next_report_id().await?;
-            self.tx.insert_report(&report).await?;
-            self.outcome.inserted += 1;
-        }
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        self.outcome.inserted += count(merged.inserted);
+        self.outcome.updated += count(merged.updated);
+        self.outcome.unchanged += count(merged.unchanged);
         Ok(())
     }
 
     /// Replace: deletes the organisation's procedures (and their reports)
     /// that the file does not hold.
     async fn delete_missing(&mut self) -> Result<(), ImportError> {
-        let stored = self.tx.procedures_of(self.options.organisation).await?;
+        let Some(scope) = self.options.organisation.clone() else {
+            return Ok(());
+        };
+        let stored = self.tx.procedures_of(scope.id).await?;
         for (id, external_id) in stored {
-            if !self.in_file.contains(&external_id) {
+            if !self.in_file.contains(&format!("{}/{external_id}", scope.id.0)) {
                 self.tx.delete_procedure(id).await?;
                 self.outcome.deleted += 1;
             }

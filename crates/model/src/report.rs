@@ -110,6 +110,10 @@ impl fmt::Debug for Contact {
 pub struct Report {
     pub id: ReportId,
     pub procedure: ProcedureId,
+    /// The id an importing organisation gave it, unique within the
+    /// procedure (imports match on it); `None` for reports filed by
+    /// citizens.
+    pub external_id: Option<String>,
     /// A code of the procedure's categories.
     pub category: String,
     pub description: String,
@@ -213,6 +217,7 @@ impl ReportDraft {
                 Ok(Report {
                     id,
                     procedure: procedure.id,
+                    external_id: None,
                     category: self.category,
                     description: self.description,
                     status,

@@ -97,14 +97,15 @@ pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
     })
 }
 
-/// Columns: id, procedure_id, category, description, status, lon, lat,
-/// created. The contact is never read: reports read here feed public
+/// Columns: id, procedure_id, external_id, category, description, status,
+/// lon, lat, created. The contact is never read: reports read here feed public
 /// outputs.
 pub(crate) fn report(row: &impl Columns) -> Result<Report> {
     let id = row.int("id")?;
     Ok(Report {
         id: ReportId(id),
         procedure: ProcedureId(row.int("procedure_id")?),
+        external_id: row.opt_text("external_id")?,
         category: row.text("category")?,
         description: row.text("description")?,
         status: vocabulary("report", id, &row.text("status")?)?,

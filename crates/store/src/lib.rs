@@ -119,6 +119,39 @@ pub enum ChangeFeed {
     },
 }
 
+/// A report of a bulk import, with where it stands in the file.
+#[derive(Debug, Clone)]
+pub struct StagedReport {
+    pub report: Report,
+    /// The feature's index in the file (from 0), line and column.
+    pub feature: usize,
+    pub line: u64,
+    pub column: u64,
+}
+
+/// A report whose external id an earlier feature of the same file had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    pub feature: usize,
+    pub line: u64,
+    pub column: u64,
+    pub external_id: String,
+    /// The feature that had it first.
+    pub first: usize,
+}
+
+/// What merging staged reports into the store did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Merged {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// When the file repeats external ids nothing is merged: the repeats,
+    /// in file order, up to the number asked for, and how many there are.
+    pub duplicates: Vec<Duplicate>,
+    pub duplicate_count: u64,
+}
+
 /// Whom a write token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenScope {
@@ -421,6 +454,11 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.organisation_key_by_id(id).await)
     }
 
+    /// The procedures with this external id, in every organisation.
+    pub async fn procedures_by_external_id(&mut self, external_id: &str) -> Result<Vec<Procedure>> {
+        dispatch_tx!(&mut self.inner, t => t.procedures_by_external_id(external_id).await)
+    }
+
     pub async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -470,6 +508,21 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.insert_report(r).await)?;
         self.recorded.push(Entity::Report, Op::Insert, r.id.0);
         Ok(())
+    }
+
+    /// Stages reports of a bulk import in a temporary table of the
+    /// transaction (PostGIS: `COPY`); [`WriteTx::merge_staged_reports`]
+    /// writes them. The file's rows are never all in this process's memory.
+    pub async fn stage_reports(&mut self, batch: &[StagedReport]) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.stage_reports(batch).await)
+    }
+
+    /// Merges the staged reports: those whose (procedure, external id)
+    /// exists are updated where they differ, the others inserted (with ids
+    /// from the store). Nothing is merged when the file repeats an external
+    /// id within a procedure: then the repeats are listed (up to `listed`).
+    pub async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
+        dispatch_tx!(&mut self.inner, t => t.merge_staged_reports(listed).await)
     }
 
     /// Appends the changes to the sequence and commits; only then do readers

@@ -28,7 +28,10 @@ use sqlx::{
 };
 use tokio::sync::watch;
 
-use crate::{ChangeFeed, ChangedIds, Entity, Recorded, Result, Snapshot, TokenScope, codec};
+use crate::{
+    ChangeFeed, ChangedIds, Duplicate, Entity, Merged, Recorded, Result, Snapshot, StagedReport,
+    TokenScope, codec,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -47,7 +50,7 @@ const PROCEDURES: &str = "SELECT id, organisation_id, external_id, title, summar
             ST_AsGeoJSON(area, 15) AS area, categories::text AS categories
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
-const REPORTS: &str = "SELECT id, procedure_id, category, description, status,
+const REPORTS: &str = "SELECT id, procedure_id, external_id, category, description, status,
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
      FROM reports";
@@ -237,6 +240,7 @@ impl PgStore {
     pub(crate) async fn begin(&self) -> Result<PgTx> {
         Ok(PgTx {
             tx: self.pool.begin().await?,
+            staging: false,
         })
     }
 
@@ -294,6 +298,29 @@ async fn by_ids(
 #[derive(Debug)]
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
+    /// Whether this transaction has its staging tables (bulk imports);
+    /// changes recorded in `import_changed` are appended at commit.
+    staging: bool,
+}
+
+/// Appends `s` in `COPY … FROM STDIN` text format (backslash escapes).
+fn copy_text(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
+        }
+    }
+}
+
+fn copy_optional(out: &mut Vec<u8>, s: Option<&str>) {
+    match s {
+        Some(s) => copy_text(out, s),
+        None => out.extend_from_slice(b"\\N"),
+    }
 }
 
 fn id_sequence(entity: Entity) -> &'static str {
@@ -336,6 +363,21 @@ impl PgTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(row.map(|r| r.try_get("key")).transpose()?)
+    }
+
+    pub(crate) async fn procedures_by_external_id(
+        &mut self,
+        external_id: &str,
+    ) -> Result<Vec<Procedure>> {
+        sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE external_id = $1 ORDER BY id"
+        )))
+        .bind(external_id)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect()
     }
 
     pub(crate) async fn procedure_by_external_id(
@@ -454,12 +496,13 @@ impl PgTx {
 
     pub(crate) async fn insert_report(&mut self, r: &Report) -> Result<()> {
         sqlx::query(
-            "INSERT INTO reports (id, procedure_id, category, description, status, location,
-                                  created, contact_email)
-             VALUES ($1, $2, $3, $4, $5, ST_SetSRID(ST_MakePoint($6, $7), 4326), $8, $9)",
+            "INSERT INTO reports (id, procedure_id, external_id, category, description, status,
+                                  location, created, contact_email)
+             VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9, $10)",
         )
         .bind(r.id.0)
         .bind(r.procedure.0)
+        .bind(&r.external_id)
         .bind(&r.category)
         .bind(&r.description)
         .bind(r.status.as_str())
@@ -472,11 +515,146 @@ impl PgTx {
         Ok(())
     }
 
+    pub(crate) async fn stage_reports(&mut self, batch: &[StagedReport]) -> Result<()> {
+        use std::io::Write;
+        if !self.staging {
+            sqlx::query(
+                "CREATE TEMP TABLE import_reports (
+                     feature BIGINT NOT NULL, line BIGINT NOT NULL, col BIGINT NOT NULL,
+                     procedure_id BIGINT NOT NULL, external_id TEXT, category TEXT NOT NULL,
+                     description TEXT NOT NULL, status TEXT NOT NULL,
+                     lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL,
+                     created TIMESTAMPTZ NOT NULL, contact_email TEXT
+                 ) ON COMMIT DROP",
+            )
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query(
+                "CREATE TEMP TABLE import_changed (entity TEXT NOT NULL, op TEXT NOT NULL, id BIGINT NOT NULL)
+                 ON COMMIT DROP",
+            )
+            .execute(&mut *self.tx)
+            .await?;
+            self.staging = true;
+        }
+        let mut data = Vec::with_capacity(batch.len() * 200);
+        for s in batch {
+            let r = &s.report;
+            // Writing into a Vec cannot fail.
+            let _ = write!(data, "{}\t{}\t{}\t{}\t", s.feature, s.line, s.column, r.procedure.0);
+            copy_optional(&mut data, r.external_id.as_deref());
+            data.push(b'\t');
+            copy_text(&mut data, &r.category);
+            data.push(b'\t');
+            copy_text(&mut data, &r.description);
+            let _ = write!(
+                data,
+                "\t{}\t{}\t{}\t{}\t",
+                r.status.as_str(),
+                r.location.x(),
+                r.location.y(),
+                codec::timestamp(r.created)
+            );
+            copy_optional(&mut data, r.contact.as_ref().map(|c| c.email()));
+            data.push(b'\n');
+        }
+        let mut copy = self
+            .tx
+            .copy_in_raw(
+                "COPY import_reports (feature, line, col, procedure_id, external_id, category,
+                                      description, status, lon, lat, created, contact_email)
+                 FROM STDIN",
+            )
+            .await?;
+        copy.send(data).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
+        if !self.staging {
+            return Ok(Merged::default());
+        }
+        let repeated: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
+                            GROUP BY procedure_id, external_id HAVING count(*) > 1)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if repeated {
+            let rows = sqlx::query(
+                "WITH d AS (
+                     SELECT feature, line, col, external_id,
+                            min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
+                            count(*) OVER (PARTITION BY procedure_id, external_id) AS n
+                     FROM import_reports WHERE external_id IS NOT NULL)
+                 SELECT feature, line, col, external_id, first, count(*) OVER () AS total
+                 FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
+            )
+            .bind(i64::try_from(listed).unwrap_or(i64::MAX))
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let mut merged = Merged::default();
+            for row in rows {
+                merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+                merged.duplicates.push(Duplicate {
+                    feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
+                    line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
+                    column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
+                    external_id: row.try_get("external_id")?,
+                    first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
+                });
+            }
+            return Ok(merged);
+        }
+        let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_reports")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let updated = sqlx::query(
+            "WITH upd AS (
+                 UPDATE reports r SET category = s.category, description = s.description,
+                        status = s.status, created = s.created,
+                        location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)
+                 FROM import_reports s
+                 WHERE s.external_id IS NOT NULL
+                   AND r.procedure_id = s.procedure_id AND r.external_id = s.external_id
+                   AND (r.category <> s.category OR r.description <> s.description
+                        OR r.status <> s.status OR r.created <> s.created
+                        OR ST_X(r.location) <> s.lon OR ST_Y(r.location) <> s.lat)
+                 RETURNING r.id)
+             INSERT INTO import_changed (entity, op, id) SELECT 'report', 'update', id FROM upd",
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        let inserted = sqlx::query(
+            "WITH ins AS (
+                 INSERT INTO reports (procedure_id, external_id, category, description, status,
+                                      location, created, contact_email)
+                 SELECT procedure_id, external_id, category, description, status,
+                        ST_SetSRID(ST_MakePoint(lon, lat), 4326), created, contact_email
+                 FROM import_reports
+                 ON CONFLICT (procedure_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
+                 RETURNING id)
+             INSERT INTO import_changed (entity, op, id) SELECT 'report', 'insert', id FROM ins",
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        let staged = u64::try_from(staged).unwrap_or(0);
+        Ok(Merged {
+            inserted,
+            updated,
+            unchanged: staged.saturating_sub(inserted + updated),
+            ..Merged::default()
+        })
+    }
+
     /// Appends the recorded changes to the sequence (one row per entity and
     /// operation) under the change lock, moves the id sequences past the ids
     /// inserted, notifies, and commits; the last sequence number.
     pub(crate) async fn commit(mut self, recorded: &Recorded) -> Result<i64> {
-        if recorded.ids.is_empty() {
+        if recorded.ids.is_empty() && !self.staging {
             let seq = last_seq(&mut self.tx).await?;
             self.tx.commit().await?;
             return Ok(seq);
@@ -488,6 +666,20 @@ impl PgTx {
             .execute(&mut *self.tx)
             .await?;
         let mut seq = 0;
+        if self.staging {
+            // Changes of bulk imports, recorded in the database.
+            let last: Option<i64> = sqlx::query_scalar(
+                "WITH c AS (
+                     INSERT INTO changes (entity, op, ids)
+                     SELECT entity, op, array_agg(id ORDER BY id) FROM import_changed
+                     GROUP BY entity, op ORDER BY entity, op
+                     RETURNING seq)
+                 SELECT max(seq) FROM c",
+            )
+            .fetch_one(&mut *self.tx)
+            .await?;
+            seq = last.unwrap_or(0);
+        }
         for ((entity, op), ids) in &recorded.ids {
             seq = sqlx::query(
                 "INSERT INTO changes (entity, op, ids) VALUES ($1, $2, $3) RETURNING seq",
@@ -513,6 +705,9 @@ impl PgTx {
                 .execute(&mut *self.tx)
                 .await?;
             }
+        }
+        if seq == 0 {
+            seq = last_seq(&mut self.tx).await?;
         }
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)

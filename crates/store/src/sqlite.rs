@@ -17,7 +17,10 @@ use sqlx::{
     },
 };
 
-use crate::{ChangeFeed, ChangedIds, Entity, Error, Recorded, Result, Snapshot, TokenScope, codec};
+use crate::{
+    ChangeFeed, ChangedIds, Duplicate, Entity, Error, Merged, Recorded, Result, Snapshot,
+    StagedReport, TokenScope, codec,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -30,7 +33,8 @@ const PROCEDURES: &str =
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
 const REPORTS: &str =
-    "SELECT id, procedure_id, category, description, status, lon, lat, created FROM reports";
+    "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created
+     FROM reports";
 
 /// The embedded store's pool.
 #[derive(Debug, Clone)]
@@ -193,6 +197,7 @@ impl SqliteStore {
     pub(crate) async fn begin(&self) -> Result<SqliteTx> {
         Ok(SqliteTx {
             tx: self.pool.begin().await?,
+            staging: false,
         })
     }
 
@@ -232,6 +237,8 @@ async fn by_ids(
 #[derive(Debug)]
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// Whether this transaction made its staging tables (bulk imports).
+    staging: bool,
 }
 
 impl SqliteTx {
@@ -270,6 +277,21 @@ impl SqliteTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(row.map(|r| r.try_get("key")).transpose()?)
+    }
+
+    pub(crate) async fn procedures_by_external_id(
+        &mut self,
+        external_id: &str,
+    ) -> Result<Vec<Procedure>> {
+        sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE external_id = ? ORDER BY id"
+        )))
+        .bind(external_id)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect()
     }
 
     pub(crate) async fn procedure_by_external_id(
@@ -385,12 +407,13 @@ impl SqliteTx {
 
     pub(crate) async fn insert_report(&mut self, r: &Report) -> Result<()> {
         sqlx::query(
-            "INSERT INTO reports (id, procedure_id, category, description, status, lon, lat,
-                                  created, contact_email)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO reports (id, procedure_id, external_id, category, description, status,
+                                  lon, lat, created, contact_email)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(r.id.0)
         .bind(r.procedure.0)
+        .bind(&r.external_id)
         .bind(&r.category)
         .bind(&r.description)
         .bind(r.status.as_str())
@@ -403,10 +426,164 @@ impl SqliteTx {
         Ok(())
     }
 
+    pub(crate) async fn stage_reports(&mut self, batch: &[StagedReport]) -> Result<()> {
+        if !self.staging {
+            // Temporary tables belong to the connection: dropped at commit,
+            // and their creation undone with the transaction.
+            sqlx::query(
+                "CREATE TEMP TABLE import_reports (
+                     feature INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
+                     procedure_id INTEGER NOT NULL, external_id TEXT, category TEXT NOT NULL,
+                     description TEXT NOT NULL, status TEXT NOT NULL,
+                     lon REAL NOT NULL, lat REAL NOT NULL, created TEXT NOT NULL,
+                     contact_email TEXT)",
+            )
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query(
+                "CREATE TEMP TABLE import_changed (entity TEXT NOT NULL, op TEXT NOT NULL, id INTEGER NOT NULL)",
+            )
+            .execute(&mut *self.tx)
+            .await?;
+            self.staging = true;
+        }
+        for s in batch {
+            let r = &s.report;
+            sqlx::query(
+                "INSERT INTO import_reports (feature, line, col, procedure_id, external_id, category,
+                                             description, status, lon, lat, created, contact_email)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(i64::try_from(s.feature).unwrap_or(i64::MAX))
+            .bind(i64::try_from(s.line).unwrap_or(i64::MAX))
+            .bind(i64::try_from(s.column).unwrap_or(i64::MAX))
+            .bind(r.procedure.0)
+            .bind(&r.external_id)
+            .bind(&r.category)
+            .bind(&r.description)
+            .bind(r.status.as_str())
+            .bind(r.location.x())
+            .bind(r.location.y())
+            .bind(codec::timestamp(r.created))
+            .bind(r.contact.as_ref().map(|c| c.email().to_owned()))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
+        if !self.staging {
+            return Ok(Merged::default());
+        }
+        let repeated: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
+                            GROUP BY procedure_id, external_id HAVING count(*) > 1)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if repeated {
+            let rows = sqlx::query(
+                "WITH d AS (
+                     SELECT feature, line, col, external_id,
+                            min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
+                            count(*) OVER (PARTITION BY procedure_id, external_id) AS n
+                     FROM import_reports WHERE external_id IS NOT NULL),
+                 r AS (SELECT * FROM d WHERE n > 1 AND feature <> first)
+                 SELECT feature, line, col, external_id, first, (SELECT count(*) FROM r) AS total
+                 FROM r ORDER BY feature LIMIT ?",
+            )
+            .bind(i64::try_from(listed).unwrap_or(i64::MAX))
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let mut merged = Merged::default();
+            for row in rows {
+                merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+                merged.duplicates.push(Duplicate {
+                    feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
+                    line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
+                    column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
+                    external_id: row.try_get("external_id")?,
+                    first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
+                });
+            }
+            return Ok(merged);
+        }
+        let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_reports")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        const DIFFERS: &str = "s.external_id IS NOT NULL
+               AND r.procedure_id = s.procedure_id AND r.external_id = s.external_id
+               AND (r.category <> s.category OR r.description <> s.description
+                    OR r.status <> s.status OR r.created <> s.created
+                    OR r.lon <> s.lon OR r.lat <> s.lat)";
+        let updated = sqlx::query(codec::assembled(format!(
+            "INSERT INTO import_changed (entity, op, id)
+             SELECT 'report', 'update', r.id FROM reports r, import_reports s WHERE {DIFFERS}"
+        )))
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        sqlx::query(codec::assembled(format!(
+            "UPDATE reports AS r SET category = s.category, description = s.description,
+                    status = s.status, created = s.created, lon = s.lon, lat = s.lat
+             FROM import_reports AS s WHERE {DIFFERS}"
+        )))
+        .execute(&mut *self.tx)
+        .await?;
+        let before: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM reports")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO reports (procedure_id, external_id, category, description, status, lon, lat,
+                                  created, contact_email)
+             SELECT procedure_id, external_id, category, description, status, lon, lat, created,
+                    contact_email
+             FROM import_reports s
+             WHERE s.external_id IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM reports r
+                 WHERE r.procedure_id = s.procedure_id AND r.external_id = s.external_id)
+             ORDER BY feature",
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        // Rowids of a table without AUTOINCREMENT grow past the largest one,
+        // and this transaction is the only writer.
+        sqlx::query(
+            "INSERT INTO import_changed (entity, op, id) SELECT 'report', 'insert', id FROM reports WHERE id > ?",
+        )
+        .bind(before)
+        .execute(&mut *self.tx)
+        .await?;
+        let staged = u64::try_from(staged).unwrap_or(0);
+        Ok(Merged {
+            inserted,
+            updated,
+            unchanged: staged.saturating_sub(inserted + updated),
+            ..Merged::default()
+        })
+    }
+
     /// Appends the recorded changes to the sequence (one row per id) and
     /// commits; the last sequence number.
     pub(crate) async fn commit(mut self, recorded: &Recorded) -> Result<i64> {
         let at = codec::timestamp(Utc::now());
+        if self.staging {
+            sqlx::query(
+                "INSERT INTO changes (entity, entity_id, op, at)
+                 SELECT entity, id, op, ? FROM import_changed ORDER BY entity, op, id",
+            )
+            .bind(&at)
+            .execute(&mut *self.tx)
+            .await?;
+            sqlx::query("DROP TABLE temp.import_reports")
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query("DROP TABLE temp.import_changed")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         for ((entity, op), ids) in &recorded.ids {
             for id in ids {
                 sqlx::query("INSERT INTO changes (entity, entity_id, op, at) VALUES (?, ?, ?, ?)")

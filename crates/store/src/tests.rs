@@ -58,6 +58,7 @@ fn report(id: ReportId, procedure: ProcedureId) -> Report {
     Report {
         id,
         procedure,
+        external_id: None,
         category: "litter".into(),
         description: "Müll <b>am</b> Weg".into(),
         status: ReportStatus::Published,

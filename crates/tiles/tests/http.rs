@@ -70,6 +70,7 @@ fn fixture() -> Index {
     let report = Report {
         id: ReportId(3),
         procedure: reporter.id,
+        external_id: None,
         category: "litter".into(),
         description: "Müll".into(),
         status: ReportStatus::Published,
@@ -377,6 +378,7 @@ async fn a_change_invalidates_exactly_the_cached_tiles_it_touches() {
     let report = Report {
         id: ReportId(4),
         procedure: ProcedureId(7),
+        external_id: None,
         category: "litter".into(),
         description: "Noch mehr Müll".into(),
         status: ReportStatus::Published,
@@ -475,6 +477,7 @@ async fn a_tile_rendered_before_an_invalidation_is_not_cached_after_it() {
     let report = Report {
         id: ReportId(4),
         procedure: ProcedureId(7),
+        external_id: None,
         category: "litter".into(),
         description: "Noch mehr Müll".into(),
         status: ReportStatus::Published,

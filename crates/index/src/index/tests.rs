@@ -101,6 +101,7 @@ fn world() -> impl Strategy<Value = World> {
                 Report {
                     id: ReportId(i as i64 + 1),
                     procedure: p.id,
+                    external_id: None,
                     category: CATEGORIES[*cat].into(),
                     description: "x".into(),
                     status: ReportStatus::ALL[*status],
@@ -258,6 +259,7 @@ fn private_and_hidden_reports_never_enter_the_index() {
         .map(|(i, status)| Report {
             id: ReportId(i as i64),
             procedure: procedure.id,
+            external_id: None,
             category: "litter".into(),
             description: "x".into(),
             status: *status,
@@ -445,6 +447,7 @@ fn a_report_change_dirties_only_its_place_and_procedure() {
     let report = Report {
         id: ReportId(1),
         procedure: ProcedureId(1),
+        external_id: None,
         category: "litter".into(),
         description: "x".into(),
         status: ReportStatus::Published,
