@@ -240,17 +240,35 @@ fn imports_reach_the_map(setup: &Setup) {
     );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["inserted"], 2, "{answer}");
-    // The same file again matches on the reports' ids: nothing changes. (The
-    // gzip magic bytes are recognised without Content-Encoding.)
-    let (status, answer) = post(setup, "layer=reports&crs=EPSG:25832", Some(&setup.siegen), &[], gzipped);
+    // The same file again matches on the reports' ids: nothing changes, also
+    // a second later (the file gives no creation time: the stored one
+    // stays). The gzip magic bytes are recognised without Content-Encoding.
+    std::thread::sleep(Duration::from_millis(1100));
+    let (status, answer) = post(
+        setup,
+        "layer=reports&crs=EPSG:25832",
+        Some(&setup.siegen),
+        &[],
+        gzipped,
+    );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         (answer["inserted"].clone(), answer["unchanged"].clone()),
         (json!(0), json!(2)),
         "{answer}"
     );
-    let changed = String::from_utf8(sequence).unwrap().replacen("Sperrmüll am Straßenrand", "Sperrmüll, abgeholt", 1);
-    let (status, answer) = post(setup, "layer=reports&crs=EPSG:25832", Some(&setup.siegen), &[], changed.into_bytes());
+    let changed = String::from_utf8(sequence).unwrap().replacen(
+        "Sperrmüll am Straßenrand",
+        "Sperrmüll, abgeholt",
+        1,
+    );
+    let (status, answer) = post(
+        setup,
+        "layer=reports&crs=EPSG:25832",
+        Some(&setup.siegen),
+        &[],
+        changed.into_bytes(),
+    );
     assert_eq!(status, 200, "{answer}");
     assert_eq!(
         (answer["updated"].clone(), answer["unchanged"].clone()),
@@ -265,11 +283,17 @@ fn imports_reach_the_map(setup: &Setup) {
         "layer=reports",
         Some(&setup.admin),
         &[],
-        collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
+        collection(vec![
+            json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
             "properties": {"organisation": "stadt-siegen", "procedure": "maengelmelder", "category": "road_damage",
-                           "description": "Schlagloch", "status": "published"}})]),
+                           "description": "Schlagloch", "status": "published"}}),
+        ]),
     );
-    assert_eq!((status, answer["inserted"].clone()), (200, json!(1)), "{answer}");
+    assert_eq!(
+        (status, answer["inserted"].clone()),
+        (200, json!(1)),
+        "{answer}"
+    );
     assert_eq!(answer["organisation"], "*");
 
     // Replace: the organisation's procedures become the file's.

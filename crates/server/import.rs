@@ -78,7 +78,13 @@ impl Progress {
         let mb = bytes as f64 / 1e6;
         let of = self
             .total
-            .map(|t| format!(" of {:.0} MB ({:.0} %)", t as f64 / 1e6, 100.0 * bytes as f64 / t.max(1) as f64))
+            .map(|t| {
+                format!(
+                    " of {:.0} MB ({:.0} %)",
+                    t as f64 / 1e6,
+                    100.0 * bytes as f64 / t.max(1) as f64
+                )
+            })
             .unwrap_or_default();
         let line = format!(
             "{features} features, {mb:.0} MB read{of}, {:.0} features/s, {:.1} s",
@@ -116,7 +122,9 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<i32> {
             })
         }
         None if args.mode == Mode::Replace => {
-            anyhow::bail!("--mode replace needs --organisation (whose procedures the file replaces)")
+            anyhow::bail!(
+                "--mode replace needs --organisation (whose procedures the file replaces)"
+            )
         }
         None => None,
     };
@@ -175,9 +183,15 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<i32> {
     let outcome = import.finish().await?;
     store.close().await;
     for r in &outcome.rejections {
-        let id = r.id.as_deref().map(|i| format!(" ({i})")).unwrap_or_default();
+        let id =
+            r.id.as_deref()
+                .map(|i| format!(" ({i})"))
+                .unwrap_or_default();
         for p in &r.problems {
-            eprintln!("feature {}{id} at line {}, column {}: {p}", r.index, r.line, r.column);
+            eprintln!(
+                "feature {}{id} at line {}, column {}: {p}",
+                r.index, r.line, r.column
+            );
         }
     }
     if outcome.rejections_truncated {

@@ -55,8 +55,9 @@ pub fn json_type(v: &JsonValue) -> &'static str {
 
 /// The feature's properties; a feature without them has every required
 /// property missing.
-pub fn properties(feature: &Feature) -> JsonObject {
-    feature.properties.clone().unwrap_or_default()
+pub fn properties(feature: &Feature) -> &JsonObject {
+    static NONE: std::sync::LazyLock<JsonObject> = std::sync::LazyLock::new(JsonObject::new);
+    feature.properties.as_ref().unwrap_or(&NONE)
 }
 
 /// Checks the raw rings of a polygon before conversion: closed, at least four
@@ -200,11 +201,11 @@ pub fn categories(props: &JsonObject, problems: &mut Problems) -> Vec<(String, S
 /// A report draft from a feature (the procedure is resolved by the caller).
 pub fn report_draft(feature: &Feature, problems: &mut Problems) -> Option<ReportDraft> {
     let props = properties(feature);
-    let category = required_string(&props, "category", problems);
-    let description = required_string(&props, "description", problems);
-    let status = string_or_none(&props, "status", problems);
-    let created = string_or_none(&props, "created", problems);
-    let contact_email = string_or_none(&props, "contact_email", problems);
+    let category = required_string(props, "category", problems);
+    let description = required_string(props, "description", problems);
+    let status = string_or_none(props, "status", problems);
+    let created = string_or_none(props, "created", problems);
+    let contact_email = string_or_none(props, "contact_email", problems);
     let location = point(feature, true, problems)?;
     Some(ReportDraft {
         category,
@@ -288,7 +289,7 @@ mod tests {
 
         let f = feature(r#"{"type":"Feature","properties":{"title":5},"geometry":null}"#);
         let mut problems = Problems::default();
-        assert_eq!(required_string(&properties(&f), "title", &mut problems), "");
+        assert_eq!(required_string(properties(&f), "title", &mut problems), "");
         assert_eq!(
             problems.0[0].to_string(),
             "/properties/title: must be a string, not a number"

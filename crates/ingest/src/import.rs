@@ -10,7 +10,10 @@
 //! dry run validates and writes inside the transaction (so the database's
 //! own checks run too) and drops it.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use chrono::Utc;
 use geojson::{Feature, GeometryValue, JsonValue};
@@ -201,7 +204,9 @@ pub enum ImportError {
 #[derive(Debug)]
 pub struct Import {
     options: Options,
-    tx: WriteTx,
+    /// The transaction; while reports are staged, the stager holds it.
+    tx: Option<WriteTx>,
+    stager: Option<Stager>,
     splitter: Splitter,
     items: Vec<Item>,
     transform: ToWgs84,
@@ -209,16 +214,39 @@ pub struct Import {
     outcome: Outcome,
     /// Ids seen in the file, with the feature that had them first.
     seen: HashMap<String, usize>,
-    /// Procedures by (organisation, external id), as looked up (reports);
-    /// `Err` says why none is found.
-    procedures: HashMap<(Option<OrganisationId>, String), Result<Procedure, String>>,
-    /// Organisations by key, as looked up (statewide imports).
-    organisations: HashMap<String, Option<OrganisationId>>,
+    /// The procedures reports may name, by organisation and external id
+    /// (read when a reports import begins).
+    procedures: HashMap<OrganisationId, HashMap<String, Arc<Procedure>>>,
+    /// Organisations by key.
+    organisations: HashMap<String, OrganisationId>,
     /// External ids of the procedures in the file (replace).
     in_file: HashSet<String>,
     /// Reports validated and not yet staged.
     pending: Vec<StagedReport>,
     now: chrono::DateTime<Utc>,
+}
+
+/// The stager of a reports import: a task that owns the transaction while
+/// reports are written to the store's staging table, so that the database
+/// takes one batch while the next is read and validated.
+#[derive(Debug)]
+struct Stager {
+    sender: tokio::sync::mpsc::Sender<Vec<StagedReport>>,
+    task: tokio::task::JoinHandle<Result<WriteTx, partimap_store::Error>>,
+}
+
+impl Stager {
+    fn start(mut tx: WriteTx) -> Self {
+        // Two batches in flight bound the memory.
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Vec<StagedReport>>(2);
+        let task = tokio::spawn(async move {
+            while let Some(batch) = batches.recv().await {
+                tx.stage_reports(&batch).await?;
+            }
+            Ok(tx)
+        });
+        Self { sender, task }
+    }
 }
 
 /// Reports are staged in batches of this many.
@@ -247,17 +275,31 @@ impl Import {
             rejections_truncated: false,
             seq: None,
         };
+        let mut tx = store.begin().await?;
+        let organisations = tx.organisation_keys().await?.into_iter().collect();
+        let mut procedures: HashMap<OrganisationId, HashMap<String, Arc<Procedure>>> =
+            HashMap::new();
+        if options.layer == Layer::Reports {
+            let scope = options.organisation.as_ref().map(|o| o.id);
+            for p in tx.procedures_in(scope).await? {
+                procedures
+                    .entry(p.organisation)
+                    .or_default()
+                    .insert(p.external_id.clone(), Arc::new(p));
+            }
+        }
         Ok(Self {
             crs_fixed: options.crs.is_some(),
             options,
-            tx: store.begin().await?,
+            tx: Some(tx),
+            stager: None,
             splitter: Splitter::default(),
             items: Vec::new(),
             transform: ToWgs84::new(crs),
             outcome,
             seen: HashMap::new(),
-            procedures: HashMap::new(),
-            organisations: HashMap::new(),
+            procedures,
+            organisations,
             in_file: HashSet::new(),
             pending: Vec::new(),
             now: Utc::now(),
@@ -301,7 +343,11 @@ impl Import {
             self.delete_missing().await?;
         }
         if self.outcome.rejected == 0 && !self.options.dry_run {
-            self.outcome.seq = Some(self.tx.commit().await?);
+            self.tx().await?;
+            let tx = self.tx.take().ok_or(ImportError::Invalid(
+                "the import's transaction is gone".to_owned(),
+            ))?;
+            self.outcome.seq = Some(tx.commit().await?);
             self.outcome.committed = true;
         } else if self.outcome.rejected > 0 {
             // The transaction is dropped: nothing was written, and the
@@ -393,52 +439,16 @@ impl Import {
         at: Position,
         text: &[u8],
     ) -> Result<(), ImportError> {
-        let value: JsonValue = match serde_json::from_slice(text) {
-            Ok(v) => v,
-            Err(e) => {
-                let place = at.within(e.line(), e.column());
-                let message = e.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message);
-                self.reject(
-                    index,
-                    None,
-                    at,
-                    vec![Problem::new(
-                        "",
-                        format!("malformed JSON at {place}: {message}"),
-                    )],
-                );
-                return Ok(());
-            }
-        };
-        let kind = value.get("type").and_then(JsonValue::as_str);
-        if kind != Some("Feature") {
-            let what = match kind {
-                Some(k) => format!("type {k:?}"),
-                None => features::json_type(&value).to_owned(),
-            };
-            self.reject(
-                index,
-                None,
-                at,
-                vec![Problem::new("", format!("not a GeoJSON Feature ({what})"))],
-            );
-            return Ok(());
-        }
-        let mut feature = match serde_json::from_value::<Feature>(value) {
-            Ok(f) => f,
-            Err(e) => {
-                self.reject(
-                    index,
-                    None,
-                    at,
-                    vec![Problem::new(
-                        "",
-                        format!("not a valid GeoJSON Feature: {e}"),
-                    )],
-                );
-                return Ok(());
-            }
+        let mut feature = match fast::feature(text) {
+            Some(feature) => feature,
+            // The slow path says what is wrong.
+            None => match self.explain(text, at) {
+                Ok(feature) => feature,
+                Err(problem) => {
+                    self.reject(index, None, at, vec![problem]);
+                    return Ok(());
+                }
+            },
         };
         let mut problems = Problems::default();
         if let Some(geometry) = &mut feature.geometry {
@@ -448,6 +458,27 @@ impl Import {
             Layer::Procedures => self.procedure(index, at, &feature, problems).await,
             Layer::Reports => self.report(index, at, &feature, problems).await,
         }
+    }
+
+    /// Reads a feature that the fast path did not: either a feature after
+    /// all (geojson's reader is more lenient), or the problem with it.
+    fn explain(&self, text: &[u8], at: Position) -> Result<Feature, Problem> {
+        let value: JsonValue = serde_json::from_slice(text).map_err(|e| {
+            let place = at.within(e.line(), e.column());
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            Problem::new("", format!("malformed JSON at {place}: {message}"))
+        })?;
+        let kind = value.get("type").and_then(JsonValue::as_str);
+        if kind != Some("Feature") {
+            let what = match kind {
+                Some(k) => format!("type {k:?}"),
+                None => features::json_type(&value).to_owned(),
+            };
+            return Err(Problem::new("", format!("not a GeoJSON Feature ({what})")));
+        }
+        serde_json::from_value::<Feature>(value)
+            .map_err(|e| Problem::new("", format!("not a valid GeoJSON Feature: {e}")))
     }
 
     /// The organisation of a feature: the import's (the `organisation`
@@ -476,11 +507,7 @@ impl Import {
             }
             (Some(scope), _) => Ok(Some(scope.id)),
             (None, Some(key)) => {
-                if !self.organisations.contains_key(&key) {
-                    let id = self.tx.organisation_id_by_key(&key).await?;
-                    self.organisations.insert(key.clone(), id);
-                }
-                let id = self.organisations.get(&key).copied().flatten();
+                let id = self.organisations.get(&key).copied();
                 if id.is_none() {
                     problems.push(
                         "/properties/organisation",
@@ -533,9 +560,9 @@ impl Import {
     ) -> Result<(), ImportError> {
         let props = features::properties(feature);
         let organisation = self
-            .feature_organisation(&props, true, &mut problems)
+            .feature_organisation(props, true, &mut problems)
             .await?;
-        let draft = features::procedure_draft(feature, &props, organisation, &mut problems);
+        let draft = features::procedure_draft(feature, props, organisation, &mut problems);
         let external_id = draft.external_id.clone();
         let unique_key = format!("{}/{external_id}", organisation.map_or(0, |o| o.0));
         self.check_unique(
@@ -547,7 +574,8 @@ impl Import {
         );
         let existing = match organisation {
             Some(organisation) if !external_id.is_empty() => {
-                self.tx
+                self.tx()
+                    .await?
                     .procedure_by_external_id(organisation, &external_id)
                     .await?
             }
@@ -576,12 +604,13 @@ impl Import {
         match existing {
             Some(old) if old == procedure => self.outcome.unchanged += 1,
             Some(_) => {
-                self.tx.update_procedure(&procedure).await?;
+                self.tx().await?.update_procedure(&procedure).await?;
                 self.outcome.updated += 1;
             }
             None => {
-                procedure.id = self.tx.next_procedure_id().await?;
-                self.tx.insert_procedure(&procedure).await?;
+                let tx = self.tx().await?;
+                procedure.id = tx.next_procedure_id().await?;
+                tx.insert_procedure(&procedure).await?;
                 self.outcome.inserted += 1;
             }
         }
@@ -597,34 +626,29 @@ impl Import {
     ) -> Result<(), ImportError> {
         let props = features::properties(feature);
         let organisation = self
-            .feature_organisation(&props, false, &mut problems)
+            .feature_organisation(props, false, &mut problems)
             .await?;
         let file_id = match &feature.id {
             Some(geojson::feature::Id::String(s)) => Some(s.clone()),
             Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
-            None => features::string_or_none(&props, "id", &mut problems),
+            None => features::string_or_none(props, "id", &mut problems),
         };
         // Repeated ids are found in the store's staging table when the
         // file is through: a million ids need not be held here.
-        let external_id = features::required_string(&props, "procedure", &mut problems);
+        let external_id = features::required_string(props, "procedure", &mut problems);
         let procedure = if external_id.is_empty() || !problems.is_empty() {
             None
         } else {
-            let key = (organisation, external_id);
-            if !self.procedures.contains_key(&key) {
-                let found = self.find_procedure(key.0, &key.1).await?;
-                self.procedures.insert(key.clone(), found);
-            }
-            match self.procedures.get(&key) {
-                Some(Ok(p)) => Some(p.clone()),
-                Some(Err(why)) => {
-                    problems.push("/properties/procedure", why.clone());
+            match self.find_procedure(organisation, &external_id) {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    problems.push("/properties/procedure", why);
                     None
                 }
-                None => None,
             }
         };
         let draft = features::report_draft(feature, &mut problems);
+        let created_given = draft.as_ref().is_some_and(|d| d.created.is_some());
         let validated = match (draft, &procedure) {
             (Some(draft), Some(procedure)) => {
                 match draft.validate(partimap_model::ReportId(0), procedure, self.now) {
@@ -646,6 +670,7 @@ impl Import {
             report.external_id = file_id;
             self.pending.push(StagedReport {
                 report,
+                created_given,
                 feature: index,
                 line: at.line,
                 column: at.column,
@@ -659,46 +684,91 @@ impl Import {
 
     /// The procedure a report names: within its organisation, or in a
     /// statewide import by its external id when that is unique.
-    async fn find_procedure(
-        &mut self,
+    fn find_procedure(
+        &self,
         organisation: Option<OrganisationId>,
         external_id: &str,
-    ) -> Result<Result<Procedure, String>, ImportError> {
-        let scope = self
-            .options
-            .organisation
-            .as_ref()
-            .map_or_else(|| "any organisation".to_owned(), |o| format!("organisation {:?}", o.key));
+    ) -> Result<Arc<Procedure>, String> {
+        let unknown = || {
+            let scope = self.options.organisation.as_ref().map_or_else(
+                || "any organisation".to_owned(),
+                |o| format!("organisation {:?}", o.key),
+            );
+            format!("unknown procedure {external_id:?} of {scope}")
+        };
         if let Some(organisation) = organisation {
-            return Ok(self
-                .tx
-                .procedure_by_external_id(organisation, external_id)
-                .await?
-                .ok_or_else(|| format!("unknown procedure {external_id:?} of {scope}")));
+            return self
+                .procedures
+                .get(&organisation)
+                .and_then(|m| m.get(external_id))
+                .cloned()
+                .ok_or_else(unknown);
         }
-        let mut found = self.tx.procedures_by_external_id(external_id).await?;
-        Ok(match found.len() {
-            0 => Err(format!("unknown procedure {external_id:?} of {scope}")),
-            1 => Ok(found.remove(0)),
-            n => Err(format!(
-                "procedure {external_id:?} exists in {n} organisations; name one with the organisation property"
+        let mut found = self.procedures.values().filter_map(|m| m.get(external_id));
+        match (found.next(), found.next()) {
+            (None, _) => Err(unknown()),
+            (Some(p), None) => Ok(Arc::clone(p)),
+            (Some(_), Some(_)) => Err(format!(
+                "procedure {external_id:?} exists in {} organisations; name one with the organisation property",
+                2 + found.count()
             )),
-        })
+        }
     }
 
-    /// Stages the reports validated so far.
+    /// Hands the reports validated so far to the stager, which writes them
+    /// while the next ones are read.
     async fn flush(&mut self) -> Result<(), ImportError> {
-        if self.writing() && !self.pending.is_empty() {
-            self.tx.stage_reports(&self.pending).await?;
+        let batch = std::mem::take(&mut self.pending);
+        if !self.writing() || batch.is_empty() {
+            return Ok(());
         }
-        self.pending.clear();
+        if self.stager.is_none() {
+            let tx = self.tx.take().ok_or(ImportError::Invalid(
+                "the import's transaction is gone".to_owned(),
+            ))?;
+            self.stager = Some(Stager::start(tx));
+        }
+        if let Some(stager) = &self.stager
+            && stager.sender.send(batch).await.is_err()
+        {
+            // The stager stopped: its error says why.
+            self.tx = Some(self.stop_staging().await?);
+        }
         Ok(())
+    }
+
+    /// Waits for the stager and takes the transaction back.
+    async fn stop_staging(&mut self) -> Result<WriteTx, ImportError> {
+        match self.stager.take() {
+            Some(stager) => {
+                drop(stager.sender);
+                stager
+                    .task
+                    .await
+                    .map_err(|e| ImportError::Invalid(format!("staging failed: {e}")))?
+                    .map_err(ImportError::Store)
+            }
+            None => self.tx.take().ok_or(ImportError::Invalid(
+                "the import's transaction is gone".to_owned(),
+            )),
+        }
+    }
+
+    /// The transaction (after staging, if any).
+    async fn tx(&mut self) -> Result<&mut WriteTx, ImportError> {
+        if self.stager.is_some() {
+            let tx = self.stop_staging().await?;
+            self.tx = Some(tx);
+        }
+        self.tx.as_mut().ok_or(ImportError::Invalid(
+            "the import's transaction is gone".to_owned(),
+        ))
     }
 
     /// Merges the staged reports; ids the file repeats reject it.
     async fn merge(&mut self) -> Result<(), ImportError> {
         let listed = MAX_LISTED.saturating_sub(self.outcome.rejections.len());
-        let merged = self.tx.merge_staged_reports(listed).await?;
+        let merged = self.tx().await?.merge_staged_reports(listed).await?;
         if merged.duplicate_count > 0 {
             for d in &merged.duplicates {
                 self.outcome.rejections.push(Rejected {
@@ -733,13 +803,21 @@ impl Import {
         let Some(scope) = self.options.organisation.clone() else {
             return Ok(());
         };
-        let stored = self.tx.procedures_of(scope.id).await?;
-        for (id, external_id) in stored {
-            if !self.in_file.contains(&format!("{}/{external_id}", scope.id.0)) {
-                self.tx.delete_procedure(id).await?;
-                self.outcome.deleted += 1;
-            }
+        let stored = self.tx().await?.procedures_of(scope.id).await?;
+        let missing: Vec<ProcedureId> = stored
+            .into_iter()
+            .filter(|(_, external_id)| {
+                !self
+                    .in_file
+                    .contains(&format!("{}/{external_id}", scope.id.0))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let tx = self.tx().await?;
+        for id in &missing {
+            tx.delete_procedure(*id).await?;
         }
+        self.outcome.deleted += missing.len();
         Ok(())
     }
 }
@@ -797,5 +875,104 @@ fn reproject(geometry: &mut GeometryValue, to: &ToWgs84, problems: &mut Problems
         }
         // Named as the wrong type by the layer's checks.
         GeometryValue::GeometryCollection { .. } => {}
+    }
+}
+
+/// The reader of well-formed features, several times faster than geojson's
+/// own (whose `#[serde(flatten)]` foreign members make serde buffer every
+/// feature twice): a feature is read straight into its parts, the geometry's
+/// coordinates built by hand. Anything unusual falls back to geojson's
+/// reader, which also says what is wrong.
+mod fast {
+    use geojson::{Feature, GeometryValue, JsonObject, JsonValue, Position, feature::Id};
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    enum FeatureTag {
+        Feature,
+    }
+
+    #[derive(Deserialize)]
+    struct RawFeature {
+        #[serde(rename = "type")]
+        _kind: FeatureTag,
+        #[serde(default)]
+        id: Option<JsonValue>,
+        #[serde(default)]
+        properties: Option<JsonObject>,
+        #[serde(default)]
+        geometry: Option<RawGeometry>,
+    }
+
+    #[derive(Deserialize)]
+    struct RawGeometry {
+        #[serde(rename = "type")]
+        kind: String,
+        coordinates: JsonValue,
+    }
+
+    pub(super) fn feature(text: &[u8]) -> Option<Feature> {
+        let raw: RawFeature = serde_json::from_slice(text).ok()?;
+        let id = match raw.id {
+            None | Some(JsonValue::Null) => None,
+            Some(JsonValue::String(s)) => Some(Id::String(s)),
+            Some(JsonValue::Number(n)) => Some(Id::Number(n)),
+            Some(_) => return None,
+        };
+        let geometry = match raw.geometry {
+            None => None,
+            Some(g) => Some(geojson::Geometry::new(geometry(&g.kind, &g.coordinates)?)),
+        };
+        Some(Feature {
+            bbox: None,
+            geometry,
+            id,
+            properties: raw.properties,
+            foreign_members: None,
+        })
+    }
+
+    fn position(v: &JsonValue) -> Option<Position> {
+        let numbers = v.as_array()?;
+        if numbers.len() < 2 {
+            return None;
+        }
+        let mut p = Vec::with_capacity(numbers.len());
+        for n in numbers {
+            p.push(n.as_f64()?);
+        }
+        Some(Position::from(p))
+    }
+
+    fn line(v: &JsonValue) -> Option<Vec<Position>> {
+        v.as_array()?.iter().map(position).collect()
+    }
+
+    fn lines(v: &JsonValue) -> Option<Vec<Vec<Position>>> {
+        v.as_array()?.iter().map(line).collect()
+    }
+
+    fn geometry(kind: &str, c: &JsonValue) -> Option<GeometryValue> {
+        Some(match kind {
+            "Point" => GeometryValue::Point {
+                coordinates: position(c)?,
+            },
+            "MultiPoint" => GeometryValue::MultiPoint {
+                coordinates: line(c)?,
+            },
+            "LineString" => GeometryValue::LineString {
+                coordinates: line(c)?,
+            },
+            "MultiLineString" => GeometryValue::MultiLineString {
+                coordinates: lines(c)?,
+            },
+            "Polygon" => GeometryValue::Polygon {
+                coordinates: lines(c)?,
+            },
+            "MultiPolygon" => GeometryValue::MultiPolygon {
+                coordinates: c.as_array()?.iter().map(lines).collect::<Option<_>>()?,
+            },
+            _ => return None,
+        })
     }
 }

@@ -93,17 +93,26 @@ enum Top {
 }
 
 /// The splitter's state; see the module documentation.
+///
+/// Bytes are not copied one by one: each buffer being filled (the whole
+/// top-level object, a member, a feature, a key) receives slices of the
+/// chunk between state changes, and strings are skipped with `memchr` to
+/// their next quote or backslash.
 #[derive(Debug)]
 pub struct Splitter {
-    at: Position,
+    /// Offset of the next byte in the body, its line, and the offset where
+    /// that line starts.
+    offset: u64,
+    line: u64,
+    line_start: u64,
     depth: u32,
     in_string: bool,
     escape: bool,
     top: Top,
     /// The whole top-level object while it may still be a single feature.
     whole: Option<(Position, Vec<u8>)>,
-    /// Inside the top-level object: the key being read (at depth 1), the
-    /// last key read, and whether a value is expected next.
+    /// The key being read at depth 1 (without quotes), the last key read,
+    /// and whether a key comes next.
     key: Option<Vec<u8>>,
     last_key: Vec<u8>,
     expect_key: bool,
@@ -117,12 +126,17 @@ pub struct Splitter {
     /// Members read while the object may still be a single feature; handed
     /// out once `features` shows it is a collection.
     pending: Vec<Item>,
+    /// Start, in the current chunk, of the bytes not yet given to the
+    /// buffers being filled.
+    segment: usize,
 }
 
 impl Default for Splitter {
     fn default() -> Self {
         Self {
-            at: Position { line: 1, column: 1 },
+            offset: 0,
+            line: 1,
+            line_start: 0,
             depth: 0,
             in_string: false,
             escape: false,
@@ -136,6 +150,7 @@ impl Default for Splitter {
             features: 0,
             failed: false,
             pending: Vec::new(),
+            segment: 0,
         }
     }
 }
@@ -146,17 +161,46 @@ impl Splitter {
         if self.failed {
             return Err(self.error("the body could not be read before"));
         }
-        for &b in bytes {
-            if let Err(e) = self.byte(b, out) {
-                self.failed = true;
-                return Err(e);
+        self.segment = 0;
+        let result = self
+            .scan(bytes, out)
+            .and_then(|()| self.flush(bytes, bytes.len()));
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn scan(&mut self, bytes: &[u8], out: &mut Vec<Item>) -> Result<(), SyntaxError> {
+        let mut i = 0;
+        while i < bytes.len() {
+            if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                    self.step(bytes[i]);
+                    i += 1;
+                    continue;
+                }
+                let Some(k) = memchr::memchr2(b'"', b'\\', &bytes[i..]) else {
+                    self.skip(&bytes[i..]);
+                    return Ok(());
+                };
+                self.skip(&bytes[i..i + k]);
+                i += k;
+                if bytes[i] == b'\\' {
+                    self.escape = true;
+                } else {
+                    self.in_string = false;
+                    self.string_closed(bytes, i, out)?;
+                }
+                self.step(bytes[i]);
+                i += 1;
+                continue;
             }
-            if b == b'\n' {
-                self.at.line += 1;
-                self.at.column = 1;
-            } else {
-                self.at.column += 1;
-            }
+            let b = bytes[i];
+            self.structure(bytes, i, b, out)?;
+            self.step(b);
+            i += 1;
         }
         Ok(())
     }
@@ -177,88 +221,126 @@ impl Splitter {
         Ok(())
     }
 
-    fn error(&self, message: &str) -> SyntaxError {
-        SyntaxError {
-            message: message.into(),
-            at: self.at,
+    fn at(&self) -> Position {
+        Position {
+            line: self.line,
+            column: self.offset - self.line_start + 1,
         }
     }
 
-    fn capture(&mut self, b: u8) -> Result<(), SyntaxError> {
+    fn error(&self, message: &str) -> SyntaxError {
+        SyntaxError {
+            message: message.into(),
+            at: self.at(),
+        }
+    }
+
+    /// Moves past one byte.
+    fn step(&mut self, b: u8) {
+        self.offset += 1;
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = self.offset;
+        }
+    }
+
+    /// Moves past a run of string bytes.
+    fn skip(&mut self, run: &[u8]) {
+        if let Some(last) = memchr::memrchr(b'\n', run) {
+            self.line += memchr::memchr_iter(b'\n', run).count() as u64;
+            self.line_start = self.offset + last as u64 + 1;
+        }
+        self.offset += run.len() as u64;
+    }
+
+    /// Gives the bytes `segment..end` of the chunk to every buffer being
+    /// filled.
+    fn flush(&mut self, bytes: &[u8], end: usize) -> Result<(), SyntaxError> {
+        let run = &bytes[self.segment.min(end)..end];
+        self.segment = end;
+        if run.is_empty() {
+            return Ok(());
+        }
+        let at = self.at();
         for buffer in [
             self.whole.as_mut().map(|(_, t)| t),
             self.member.as_mut().map(|(_, t)| t),
             self.feature.as_mut().map(|(_, t, _)| t),
+            self.key.as_mut(),
         ]
         .into_iter()
         .flatten()
         {
-            if buffer.len() >= MAX_FEATURE_BYTES {
+            if buffer.len() + run.len() > MAX_FEATURE_BYTES {
                 return Err(SyntaxError {
                     message: format!("a feature is larger than {MAX_FEATURE_BYTES} bytes"),
-                    at: self.at,
+                    at,
                 });
             }
-            buffer.push(b);
-        }
-        if let Some(key) = &mut self.key {
-            key.push(b);
+            buffer.extend_from_slice(run);
         }
         Ok(())
     }
 
-    fn byte(&mut self, b: u8, out: &mut Vec<Item>) -> Result<(), SyntaxError> {
-        if self.in_string {
-            if self.escape {
-                self.escape = false;
-            } else if b == b'\\' {
-                self.escape = true;
-            } else if b == b'"' {
-                self.in_string = false;
-                if self.key.is_some() {
-                    // The key's text is complete (without its quotes).
-                    if let Some(k) = self.key.take() {
-                        self.last_key = k;
-                    }
-                    return self.capture_plain(b);
-                }
-                self.capture(b)?;
-                self.end_scalar_feature_string(out);
-                return Ok(());
+    /// A string closed with the quote at `i`: a key of the top-level object,
+    /// or a string element of `features`.
+    fn string_closed(
+        &mut self,
+        bytes: &[u8],
+        i: usize,
+        out: &mut Vec<Item>,
+    ) -> Result<(), SyntaxError> {
+        if self.key.is_some() {
+            // The key's text without its closing quote.
+            self.flush(bytes, i)?;
+            if let Some(k) = self.key.take() {
+                self.last_key = k;
             }
-            return self.capture(b);
+            return Ok(());
         }
+        if self.top == Top::Features
+            && self.depth == 2
+            && matches!(self.feature, Some((_, _, true)))
+        {
+            self.flush(bytes, i + 1)?;
+            self.end_scalar_feature(out);
+        }
+        Ok(())
+    }
+
+    fn structure(
+        &mut self,
+        bytes: &[u8],
+        i: usize,
+        b: u8,
+        out: &mut Vec<Item>,
+    ) -> Result<(), SyntaxError> {
         match b {
-            b' ' | b'\t' | b'\r' | b'\n' | 0x1e => {
-                if self.depth > 0 {
-                    self.capture(b)?;
-                }
-                Ok(())
-            }
-            b'{' | b'[' => self.open(b, out),
-            b'}' | b']' => self.close(b, out),
+            b' ' | b'\t' | b'\r' | b'\n' | 0x1e => Ok(()),
+            b'{' | b'[' => self.open(bytes, i, b, out),
+            b'}' | b']' => self.close(bytes, i, b, out),
             b',' => {
                 if self.top == Top::Features && self.depth == 2 {
+                    self.flush(bytes, i)?;
                     self.end_scalar_feature(out);
-                    return Ok(());
-                }
-                if self.top == Top::Object && self.depth == 1 {
+                } else if self.top == Top::Object && self.depth == 1 {
+                    self.flush(bytes, i)?;
                     self.end_member(out);
                     self.expect_key = true;
                 }
-                self.capture(b)
+                Ok(())
             }
-            b':' => self.capture(b),
+            b':' => Ok(()),
             b'"' => {
                 self.in_string = true;
                 if self.top == Top::Object && self.depth == 1 && self.expect_key {
-                    // A key of the top-level object.
+                    // A key of the top-level object: read without quotes.
                     self.expect_key = false;
+                    self.flush(bytes, i + 1)?;
                     self.key = Some(Vec::new());
-                    return self.capture_plain(b);
+                    return Ok(());
                 }
-                self.start_value();
-                self.capture(b)
+                self.start_value(bytes, i)
             }
             _ => {
                 if self.depth == 0 {
@@ -266,34 +348,33 @@ impl Splitter {
                         "expected a GeoJSON FeatureCollection, Feature or text sequence of features",
                     ));
                 }
-                self.start_value();
-                self.capture(b)
+                self.start_value(bytes, i)
             }
         }
     }
 
-    /// Captures into the whole-object buffer only (keys are not member
-    /// values).
-    fn capture_plain(&mut self, b: u8) -> Result<(), SyntaxError> {
-        if let Some((_, t)) = &mut self.whole {
-            t.push(b);
+    /// A scalar value starts at byte `i`: a member value of interest at
+    /// depth 1, or a scalar element of `features`.
+    fn start_value(&mut self, bytes: &[u8], i: usize) -> Result<(), SyntaxError> {
+        if self.top == Top::Object && self.depth == 1 && self.member.is_none() {
+            if matches!(&self.last_key[..], b"type" | b"crs") {
+                self.flush(bytes, i)?;
+                self.member = Some((self.at(), Vec::new()));
+            }
+        } else if self.top == Top::Features && self.depth == 2 && self.feature.is_none() {
+            self.flush(bytes, i)?;
+            self.feature = Some((self.at(), Vec::new(), true));
         }
         Ok(())
     }
 
-    /// A value starts at the current byte: a member value of interest at
-    /// depth 1, or a scalar element of `features`.
-    fn start_value(&mut self) {
-        if self.top == Top::Object && self.depth == 1 && self.member.is_none() {
-            if matches!(&self.last_key[..], b"type" | b"crs") {
-                self.member = Some((self.at, Vec::new()));
-            }
-        } else if self.top == Top::Features && self.depth == 2 && self.feature.is_none() {
-            self.feature = Some((self.at, Vec::new(), true));
-        }
-    }
-
-    fn open(&mut self, b: u8, out: &mut Vec<Item>) -> Result<(), SyntaxError> {
+    fn open(
+        &mut self,
+        bytes: &[u8],
+        i: usize,
+        b: u8,
+        out: &mut Vec<Item>,
+    ) -> Result<(), SyntaxError> {
         match (self.top, self.depth) {
             (Top::Between, 0) => {
                 if b == b'[' {
@@ -301,8 +382,9 @@ impl Splitter {
                         self.error("expected a GeoJSON FeatureCollection or Feature, not an array")
                     );
                 }
+                self.flush(bytes, i)?;
                 self.top = Top::Object;
-                self.whole = Some((self.at, Vec::new()));
+                self.whole = Some((self.at(), Vec::new()));
                 self.last_key.clear();
                 self.expect_key = true;
             }
@@ -310,28 +392,35 @@ impl Splitter {
                 if b == b'[' && self.last_key == b"features" && self.member.is_none() =>
             {
                 // The collection's features: no longer a single feature.
+                self.flush(bytes, i + 1)?;
                 self.whole = None;
                 out.append(&mut self.pending);
                 self.top = Top::Features;
-                self.depth += 1;
-                return Ok(());
             }
             (Top::Object, 1)
                 if matches!(&self.last_key[..], b"type" | b"crs") && self.member.is_none() =>
             {
                 // An object value (`crs`).
-                self.member = Some((self.at, Vec::new()));
+                self.flush(bytes, i)?;
+                self.member = Some((self.at(), Vec::new()));
             }
             (Top::Features, 2) => {
-                self.feature = Some((self.at, Vec::new(), false));
+                self.flush(bytes, i)?;
+                self.feature = Some((self.at(), Vec::new(), false));
             }
             _ => {}
         }
         self.depth += 1;
-        self.capture(b)
+        Ok(())
     }
 
-    fn close(&mut self, b: u8, out: &mut Vec<Item>) -> Result<(), SyntaxError> {
+    fn close(
+        &mut self,
+        bytes: &[u8],
+        i: usize,
+        b: u8,
+        out: &mut Vec<Item>,
+    ) -> Result<(), SyntaxError> {
         if self.depth == 0 {
             return Err(self.error("unexpected closing bracket"));
         }
@@ -339,7 +428,9 @@ impl Splitter {
             if b != b']' {
                 return Err(self.error("expected ] to close the features array"));
             }
+            self.flush(bytes, i)?;
             self.end_scalar_feature(out);
+            self.segment = i + 1;
             self.depth -= 1;
             self.top = Top::Object;
             self.last_key.clear();
@@ -347,12 +438,13 @@ impl Splitter {
         }
         if self.top == Top::Object && self.depth == 1 {
             // The top-level object closes: its last member ends here.
+            self.flush(bytes, i)?;
             self.end_member(out);
         }
-        self.capture(b)?;
         self.depth -= 1;
         match (self.top, self.depth) {
             (Top::Features, 2) => {
+                self.flush(bytes, i + 1)?;
                 if let Some((at, text, _)) = self.feature.take() {
                     out.push(Item::Feature {
                         index: self.features,
@@ -362,8 +454,8 @@ impl Splitter {
                     self.features += 1;
                 }
             }
-            (Top::Object, 1) => {}
             (Top::Object, 0) => {
+                self.flush(bytes, i + 1)?;
                 self.top = Top::Between;
                 self.pending.clear();
                 if let Some((at, text)) = self.whole.take() {
@@ -384,7 +476,6 @@ impl Splitter {
 
     fn end_member(&mut self, out: &mut Vec<Item>) {
         if let Some((at, text)) = self.member.take() {
-            // Trailing separators were captured with it.
             let member = Item::Member {
                 name: String::from_utf8_lossy(&self.last_key).into_owned(),
                 at,
@@ -408,13 +499,6 @@ impl Splitter {
                 text: trim_json(text),
             });
             self.features += 1;
-        }
-    }
-
-    /// A string element of `features` ends with its closing quote.
-    fn end_scalar_feature_string(&mut self, out: &mut Vec<Item>) {
-        if self.top == Top::Features && self.depth == 2 {
-            self.end_scalar_feature(out);
         }
     }
 }

@@ -120,7 +120,7 @@ impl Loader<'_> {
         let mut count = 0;
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature);
+            let props = features::properties(feature).clone();
             let key = features::required_string(&props, "key", &mut problems);
             let parent = match features::string_or_none(&props, "parent", &mut problems) {
                 Some(parent) => {
@@ -169,7 +169,7 @@ impl Loader<'_> {
         let mut count = 0;
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature);
+            let props = features::properties(feature).clone();
             let organisation_key = features::required_string(&props, "organisation", &mut problems);
             let organisation = self.organisation_id(&organisation_key).await?;
             if organisation.is_none() && !organisation_key.is_empty() {
@@ -231,7 +231,7 @@ impl Loader<'_> {
         let now = Utc::now();
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature);
+            let props = features::properties(feature).clone();
             let organisation_key = features::required_string(&props, "organisation", &mut problems);
             let external_id = features::required_string(&props, "procedure", &mut problems);
             let procedure = match self

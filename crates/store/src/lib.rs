@@ -123,6 +123,9 @@ pub enum ChangeFeed {
 #[derive(Debug, Clone)]
 pub struct StagedReport {
     pub report: Report,
+    /// Whether the file gave the report's creation time: when it did not,
+    /// a stored report keeps its own (and a new one gets the import's).
+    pub created_given: bool,
     /// The feature's index in the file (from 0), line and column.
     pub feature: usize,
     pub line: u64,
@@ -452,6 +455,19 @@ impl WriteTx {
 
     pub async fn organisation_key_by_id(&mut self, id: OrganisationId) -> Result<Option<String>> {
         dispatch_tx!(&mut self.inner, t => t.organisation_key_by_id(id).await)
+    }
+
+    /// The keys and ids of all organisations.
+    pub async fn organisation_keys(&mut self) -> Result<Vec<(String, OrganisationId)>> {
+        dispatch_tx!(&mut self.inner, t => t.organisation_keys().await)
+    }
+
+    /// The procedures of an organisation, or all.
+    pub async fn procedures_in(
+        &mut self,
+        organisation: Option<OrganisationId>,
+    ) -> Result<Vec<Procedure>> {
+        dispatch_tx!(&mut self.inner, t => t.procedures_in(organisation).await)
     }
 
     /// The procedures with this external id, in every organisation.

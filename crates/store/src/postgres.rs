@@ -241,6 +241,7 @@ impl PgStore {
         Ok(PgTx {
             tx: self.pool.begin().await?,
             staging: false,
+            placeholders: Vec::new(),
         })
     }
 
@@ -298,10 +299,18 @@ async fn by_ids(
 #[derive(Debug)]
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
-    /// Whether this transaction has its staging tables (bulk imports);
-    /// changes recorded in `import_changed` are appended at commit.
+    /// Whether this transaction has its staging table (bulk imports).
     staging: bool,
+    /// Change rows written before commit under negative placeholder
+    /// numbers (bulk imports record their ids in the database); they get
+    /// their sequence numbers at commit, under the change lock.
+    placeholders: Vec<i64>,
 }
+
+/// From this many staged reports, and a quarter of the table, a merge
+/// rebuilds the reports' secondary indexes instead of updating them row by
+/// row: for a million rows about four times faster.
+const BULK: i64 = 100_000;
 
 /// Appends `s` in `COPY … FROM STDIN` text format (backslash escapes).
 fn copy_text(out: &mut Vec<u8>, s: &str) {
@@ -363,6 +372,30 @@ impl PgTx {
             .fetch_optional(&mut *self.tx)
             .await?;
         Ok(row.map(|r| r.try_get("key")).transpose()?)
+    }
+
+    pub(crate) async fn organisation_keys(&mut self) -> Result<Vec<(String, OrganisationId)>> {
+        let rows = sqlx::query("SELECT key, id FROM organisations ORDER BY id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("key")?, OrganisationId(r.try_get("id")?))))
+            .collect()
+    }
+
+    pub(crate) async fn procedures_in(
+        &mut self,
+        organisation: Option<OrganisationId>,
+    ) -> Result<Vec<Procedure>> {
+        sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE $1::bigint IS NULL OR organisation_id = $1 ORDER BY id"
+        )))
+        .bind(organisation.map(|o| o.0))
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect()
     }
 
     pub(crate) async fn procedures_by_external_id(
@@ -524,14 +557,8 @@ impl PgTx {
                      procedure_id BIGINT NOT NULL, external_id TEXT, category TEXT NOT NULL,
                      description TEXT NOT NULL, status TEXT NOT NULL,
                      lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL,
-                     created TIMESTAMPTZ NOT NULL, contact_email TEXT
+                     created TIMESTAMPTZ, contact_email TEXT
                  ) ON COMMIT DROP",
-            )
-            .execute(&mut *self.tx)
-            .await?;
-            sqlx::query(
-                "CREATE TEMP TABLE import_changed (entity TEXT NOT NULL, op TEXT NOT NULL, id BIGINT NOT NULL)
-                 ON COMMIT DROP",
             )
             .execute(&mut *self.tx)
             .await?;
@@ -541,7 +568,11 @@ impl PgTx {
         for s in batch {
             let r = &s.report;
             // Writing into a Vec cannot fail.
-            let _ = write!(data, "{}\t{}\t{}\t{}\t", s.feature, s.line, s.column, r.procedure.0);
+            let _ = write!(
+                data,
+                "{}\t{}\t{}\t{}\t",
+                s.feature, s.line, s.column, r.procedure.0
+            );
             copy_optional(&mut data, r.external_id.as_deref());
             data.push(b'\t');
             copy_text(&mut data, &r.category);
@@ -553,7 +584,11 @@ impl PgTx {
                 r.status.as_str(),
                 r.location.x(),
                 r.location.y(),
-                codec::timestamp(r.created)
+                if s.created_given {
+                    codec::timestamp(r.created)
+                } else {
+                    "\\N".to_owned()
+                }
             );
             copy_optional(&mut data, r.contact.as_ref().map(|c| c.email()));
             data.push(b'\n');
@@ -575,72 +610,171 @@ impl PgTx {
         if !self.staging {
             return Ok(Merged::default());
         }
-        let repeated: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
-                            GROUP BY procedure_id, external_id HAVING count(*) > 1)",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
-        if repeated {
-            let rows = sqlx::query(
-                "WITH d AS (
-                     SELECT feature, line, col, external_id,
-                            min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
-                            count(*) OVER (PARTITION BY procedure_id, external_id) AS n
-                     FROM import_reports WHERE external_id IS NOT NULL)
-                 SELECT feature, line, col, external_id, first, count(*) OVER () AS total
-                 FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
-            )
-            .bind(i64::try_from(listed).unwrap_or(i64::MAX))
-            .fetch_all(&mut *self.tx)
+        // Hash aggregates and index builds of a million rows in memory, for
+        // this transaction only.
+        sqlx::query("SET LOCAL work_mem = '256MB'")
+            .execute(&mut *self.tx)
             .await?;
-            let mut merged = Merged::default();
-            for row in rows {
-                merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
-                merged.duplicates.push(Duplicate {
-                    feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
-                    line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
-                    column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
-                    external_id: row.try_get("external_id")?,
-                    first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
-                });
-            }
-            return Ok(merged);
-        }
+        sqlx::query("SET LOCAL maintenance_work_mem = '512MB'")
+            .execute(&mut *self.tx)
+            .await?;
         let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_reports")
             .fetch_one(&mut *self.tx)
             .await?;
-        let updated = sqlx::query(
-            "WITH upd AS (
-                 UPDATE reports r SET category = s.category, description = s.description,
-                        status = s.status, created = s.created,
-                        location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)
-                 FROM import_reports s
-                 WHERE s.external_id IS NOT NULL
-                   AND r.procedure_id = s.procedure_id AND r.external_id = s.external_id
-                   AND (r.category <> s.category OR r.description <> s.description
-                        OR r.status <> s.status OR r.created <> s.created
-                        OR ST_X(r.location) <> s.lon OR ST_Y(r.location) <> s.lat)
-                 RETURNING r.id)
-             INSERT INTO import_changed (entity, op, id) SELECT 'report', 'update', id FROM upd",
+        let rows: f32 = sqlx::query_scalar(
+            "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = 'reports'::regclass",
         )
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected();
-        let inserted = sqlx::query(
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let bulk = staged >= BULK && (staged as f32) * 4.0 >= rows;
+        if !bulk {
+            let repeated: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
+                                GROUP BY procedure_id, external_id HAVING count(*) > 1)",
+            )
+            .fetch_one(&mut *self.tx)
+            .await?;
+            if repeated {
+                return self.duplicates(listed).await;
+            }
+        }
+        // Whether any stored report can match (has an external id at all):
+        // a first import skips the matching.
+        let matching: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM reports WHERE external_id IS NOT NULL)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let mut updated = 0;
+        if matching {
+            let placeholder = self.placeholder().await?;
+            updated = sqlx::query(
+                "WITH upd AS (
+                     UPDATE reports r SET category = s.category, description = s.description,
+                            status = s.status, created = coalesce(s.created, r.created),
+                            location = ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)
+                     FROM import_reports s
+                     WHERE s.external_id IS NOT NULL
+                       AND r.procedure_id = s.procedure_id AND r.external_id = s.external_id
+                       AND (r.category <> s.category OR r.description <> s.description
+                            OR r.status <> s.status OR r.created <> coalesce(s.created, r.created)
+                            OR ST_X(r.location) <> s.lon OR ST_Y(r.location) <> s.lat)
+                     RETURNING r.id)
+                 INSERT INTO changes (seq, entity, op, ids)
+                 SELECT $1, 'report', 'update', array_agg(id) FROM upd HAVING count(*) > 0",
+            )
+            .bind(placeholder)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
+            if updated > 0 {
+                self.placeholders.push(placeholder);
+                updated = sqlx::query_scalar::<_, i32>(
+                    "SELECT cardinality(ids) FROM changes WHERE seq = $1",
+                )
+                .bind(placeholder)
+                .fetch_one(&mut *self.tx)
+                .await?
+                .try_into()
+                .unwrap_or(0);
+            }
+        }
+        // (index name, definition) of the secondary indexes rebuilt, and
+        // (name, definition) of the foreign keys checked again in one pass.
+        let mut rebuild: Vec<(String, String)> = Vec::new();
+        let mut foreign_keys: Vec<(String, String)> = Vec::new();
+        if bulk {
+            // Repeated ids show when the unique index is built again; then
+            // all of this is undone and they are listed.
+            sqlx::query("SAVEPOINT bulk").execute(&mut *self.tx).await?;
+            foreign_keys = sqlx::query_as(
+                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+                 WHERE conrelid = 'reports'::regclass AND contype = 'f' ORDER BY conname",
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for (name, _) in &foreign_keys {
+                sqlx::query(codec::assembled(format!(
+                    "ALTER TABLE reports DROP CONSTRAINT \"{name}\""
+                )))
+                .execute(&mut *self.tx)
+                .await?;
+            }
+            rebuild = sqlx::query_as(
+                "SELECT i.relname::text, pg_get_indexdef(i.oid)
+                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+                 WHERE x.indrelid = 'reports'::regclass AND NOT x.indisprimary
+                 ORDER BY i.relname",
+            )
+            .fetch_all(&mut *self.tx)
+            .await?;
+            for (name, _) in &rebuild {
+                sqlx::query(codec::assembled(format!("DROP INDEX \"{name}\"")))
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        let placeholder = self.placeholder().await?;
+        let not_stored = if matching {
+            "WHERE s.external_id IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM reports r
+                 WHERE r.procedure_id = s.procedure_id AND r.external_id = s.external_id)"
+        } else {
+            ""
+        };
+        let inserted: Option<i32> = sqlx::query_scalar(codec::assembled(format!(
             "WITH ins AS (
                  INSERT INTO reports (procedure_id, external_id, category, description, status,
                                       location, created, contact_email)
                  SELECT procedure_id, external_id, category, description, status,
-                        ST_SetSRID(ST_MakePoint(lon, lat), 4326), created, contact_email
-                 FROM import_reports
-                 ON CONFLICT (procedure_id, external_id) WHERE external_id IS NOT NULL DO NOTHING
-                 RETURNING id)
-             INSERT INTO import_changed (entity, op, id) SELECT 'report', 'insert', id FROM ins",
-        )
-        .execute(&mut *self.tx)
-        .await?
-        .rows_affected();
+                        ST_SetSRID(ST_MakePoint(lon, lat), 4326), coalesce(created, now()),
+                        contact_email
+                 FROM import_reports s {not_stored}
+                 RETURNING id),
+             c AS (INSERT INTO changes (seq, entity, op, ids)
+                   SELECT $1, 'report', 'insert', array_agg(id) FROM ins HAVING count(*) > 0
+                   RETURNING cardinality(ids) AS n)
+             SELECT n FROM c"
+        )))
+        .bind(placeholder)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let inserted = u64::try_from(inserted.unwrap_or(0)).unwrap_or(0);
+        if inserted > 0 {
+            self.placeholders.push(placeholder);
+        }
+        if bulk {
+            let mut rebuilt = Ok(());
+            for (_, definition) in &rebuild {
+                rebuilt = sqlx::query(codec::assembled(definition.clone()))
+                    .execute(&mut *self.tx)
+                    .await
+                    .map(drop);
+                if rebuilt.is_err() {
+                    break;
+                }
+            }
+            match rebuilt {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT bulk")
+                        .execute(&mut *self.tx)
+                        .await?;
+                    self.placeholders.retain(|p| *p != placeholder);
+                    return self.duplicates(listed).await;
+                }
+                other => other?,
+            }
+            for (name, definition) in &foreign_keys {
+                sqlx::query(codec::assembled(format!(
+                    "ALTER TABLE reports ADD CONSTRAINT \"{name}\" {definition}"
+                )))
+                .execute(&mut *self.tx)
+                .await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT bulk")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         let staged = u64::try_from(staged).unwrap_or(0);
         Ok(Merged {
             inserted,
@@ -650,11 +784,47 @@ impl PgTx {
         })
     }
 
+    /// The staged reports whose (procedure, external id) an earlier one of
+    /// the file had, up to `listed`, with how many there are.
+    async fn duplicates(&mut self, listed: usize) -> Result<Merged> {
+        let rows = sqlx::query(
+            "WITH d AS (
+                 SELECT feature, line, col, external_id,
+                        min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
+                        count(*) OVER (PARTITION BY procedure_id, external_id) AS n
+                 FROM import_reports WHERE external_id IS NOT NULL)
+             SELECT feature, line, col, external_id, first, count(*) OVER () AS total
+             FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
+        )
+        .bind(i64::try_from(listed).unwrap_or(i64::MAX))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut merged = Merged::default();
+        for row in rows {
+            merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+            merged.duplicates.push(Duplicate {
+                feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
+                line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
+                column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
+                external_id: row.try_get("external_id")?,
+                first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
+            });
+        }
+        Ok(merged)
+    }
+
+    /// A placeholder number for a change row written before commit.
+    async fn placeholder(&mut self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT -nextval('changes_seq_seq')")
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
     /// Appends the recorded changes to the sequence (one row per entity and
     /// operation) under the change lock, moves the id sequences past the ids
     /// inserted, notifies, and commits; the last sequence number.
     pub(crate) async fn commit(mut self, recorded: &Recorded) -> Result<i64> {
-        if recorded.ids.is_empty() && !self.staging {
+        if recorded.ids.is_empty() && self.placeholders.is_empty() {
             let seq = last_seq(&mut self.tx).await?;
             self.tx.commit().await?;
             return Ok(seq);
@@ -666,16 +836,15 @@ impl PgTx {
             .execute(&mut *self.tx)
             .await?;
         let mut seq = 0;
-        if self.staging {
-            // Changes of bulk imports, recorded in the database.
+        if !self.placeholders.is_empty() {
+            // Changes of bulk imports, written before: numbered now.
             let last: Option<i64> = sqlx::query_scalar(
                 "WITH c AS (
-                     INSERT INTO changes (entity, op, ids)
-                     SELECT entity, op, array_agg(id ORDER BY id) FROM import_changed
-                     GROUP BY entity, op ORDER BY entity, op
-                     RETURNING seq)
+                     UPDATE changes SET seq = nextval('changes_seq_seq')
+                     WHERE seq = ANY($1) RETURNING seq)
                  SELECT max(seq) FROM c",
             )
+            .bind(&self.placeholders)
             .fetch_one(&mut *self.tx)
             .await?;
             seq = last.unwrap_or(0);

@@ -279,6 +279,30 @@ impl SqliteTx {
         Ok(row.map(|r| r.try_get("key")).transpose()?)
     }
 
+    pub(crate) async fn organisation_keys(&mut self) -> Result<Vec<(String, OrganisationId)>> {
+        let rows = sqlx::query("SELECT key, id FROM organisations ORDER BY id")
+            .fetch_all(&mut *self.tx)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("key")?, OrganisationId(r.try_get("id")?))))
+            .collect()
+    }
+
+    pub(crate) async fn procedures_in(
+        &mut self,
+        organisation: Option<OrganisationId>,
+    ) -> Result<Vec<Procedure>> {
+        sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE ?1 IS NULL OR organisation_id = ?1 ORDER BY id"
+        )))
+        .bind(organisation.map(|o| o.0))
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect()
+    }
+
     pub(crate) async fn procedures_by_external_id(
         &mut self,
         external_id: &str,
@@ -435,7 +459,7 @@ impl SqliteTx {
                      feature INTEGER NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL,
                      procedure_id INTEGER NOT NULL, external_id TEXT, category TEXT NOT NULL,
                      description TEXT NOT NULL, status TEXT NOT NULL,
-                     lon REAL NOT NULL, lat REAL NOT NULL, created TEXT NOT NULL,
+                     lon REAL NOT NULL, lat REAL NOT NULL, created TEXT,
                      contact_email TEXT)",
             )
             .execute(&mut *self.tx)
@@ -464,7 +488,7 @@ impl SqliteTx {
             .bind(r.status.as_str())
             .bind(r.location.x())
             .bind(r.location.y())
-            .bind(codec::timestamp(r.created))
+            .bind(s.created_given.then(|| codec::timestamp(r.created)))
             .bind(r.contact.as_ref().map(|c| c.email().to_owned()))
             .execute(&mut *self.tx)
             .await?;
@@ -498,7 +522,8 @@ impl SqliteTx {
             .await?;
             let mut merged = Merged::default();
             for row in rows {
-                merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
+                merged.duplicate_count =
+                    u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
                 merged.duplicates.push(Duplicate {
                     feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
                     line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
@@ -515,7 +540,7 @@ impl SqliteTx {
         const DIFFERS: &str = "s.external_id IS NOT NULL
                AND r.procedure_id = s.procedure_id AND r.external_id = s.external_id
                AND (r.category <> s.category OR r.description <> s.description
-                    OR r.status <> s.status OR r.created <> s.created
+                    OR r.status <> s.status OR r.created <> coalesce(s.created, r.created)
                     OR r.lon <> s.lon OR r.lat <> s.lat)";
         let updated = sqlx::query(codec::assembled(format!(
             "INSERT INTO import_changed (entity, op, id)
@@ -526,7 +551,8 @@ impl SqliteTx {
         .rows_affected();
         sqlx::query(codec::assembled(format!(
             "UPDATE reports AS r SET category = s.category, description = s.description,
-                    status = s.status, created = s.created, lon = s.lon, lat = s.lat
+                    status = s.status, created = coalesce(s.created, r.created), lon = s.lon,
+                    lat = s.lat
              FROM import_reports AS s WHERE {DIFFERS}"
         )))
         .execute(&mut *self.tx)
@@ -537,14 +563,15 @@ impl SqliteTx {
         let inserted = sqlx::query(
             "INSERT INTO reports (procedure_id, external_id, category, description, status, lon, lat,
                                   created, contact_email)
-             SELECT procedure_id, external_id, category, description, status, lon, lat, created,
-                    contact_email
+             SELECT procedure_id, external_id, category, description, status, lon, lat,
+                    coalesce(created, ?), contact_email
              FROM import_reports s
              WHERE s.external_id IS NULL OR NOT EXISTS (
                  SELECT 1 FROM reports r
                  WHERE r.procedure_id = s.procedure_id AND r.external_id = s.external_id)
              ORDER BY feature",
         )
+        .bind(codec::timestamp(Utc::now()))
         .execute(&mut *self.tx)
         .await?
         .rows_affected();
