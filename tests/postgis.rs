@@ -45,6 +45,10 @@ fn serve_on_postgis_loads_the_sample_and_reports_ready() {
     });
     assert_eq!(snapshot.procedures.len(), 50);
     assert_eq!(snapshot.organisations.len(), 24);
+    // SIGTERM stops it: the change listener and follower let the pool close.
+    let (exit, log) = server.terminate();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("stopped"), "{log}");
 }
 
 /// Two server processes on one database; a report written by a third party
@@ -125,4 +129,91 @@ fn a_change_reaches_the_tiles_of_every_process_on_the_database() {
             server.log()
         );
     }
+}
+
+/// A report feature in Siegen's defect reporter.
+fn siegen_report(id: &str) -> String {
+    format!(
+        r#"{{"type":"Feature","id":"{id}","geometry":{{"type":"Point","coordinates":[8.022248,50.882087]}},"properties":{{"organisation":"stadt-siegen","procedure":"maengelmelder","category":"litter","description":"Müll","status":"published"}}}}"#
+    )
+}
+
+/// `partimap import` killed with SIGKILL in the middle of a large import:
+/// the store is as it was before, and the next import works.
+#[test]
+fn an_import_killed_midway_leaves_the_store_as_it_was() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(scratch_postgres("killed")) else {
+        return;
+    };
+    let DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("reports.geojson");
+    let features: Vec<String> = (0..400_000)
+        .map(|i| siegen_report(&format!("k-{i}")))
+        .collect();
+    std::fs::write(
+        &file,
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[\n{}\n]}}\n",
+            features.join(",\n")
+        ),
+    )
+    .unwrap();
+    let import = |path: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
+            .args(["import", path.to_str().unwrap(), "--layer", "reports"])
+            .args(["--database-url", raw])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // A first, small import loads the sample into the new database.
+    let small = dir.path().join("one.geojson");
+    std::fs::write(
+        &small,
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}]}}",
+            siegen_report("one")
+        ),
+    )
+    .unwrap();
+    assert!(import(&small).wait_with_output().unwrap().status.success());
+    let (reports, seq) = runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let s = store.snapshot().await.unwrap();
+        store.close().await;
+        (s.reports.len(), s.seq)
+    });
+
+    let mut child = import(&file);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import ended before it could be killed; make the file larger"
+    );
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+
+    runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let s = store.snapshot().await.unwrap();
+        assert_eq!(s.reports.len(), reports, "no report of the killed import");
+        assert_eq!(s.seq, seq, "no change recorded");
+        store.close().await;
+    });
+    let output = import(&small).wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("\"unchanged\": 1"),
+        "the store answers as before: {}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }

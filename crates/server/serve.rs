@@ -51,7 +51,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.public_url.clone(),
         config.tile_cache_mb * 1024 * 1024,
     );
-    follow::spawn(store.clone(), tiles.clone(), seq);
+    let follower = follow::spawn(store.clone(), tiles.clone(), seq);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("could not listen on {}", config.bind))?;
@@ -60,6 +60,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     axum::serve(listener, app(store.clone(), tiles))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    // The follower borrows connections; stopped first, the pool closes at
+    // once.
+    follower.abort();
+    let _ = follower.await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -439,46 +439,19 @@ impl Import {
         at: Position,
         text: &[u8],
     ) -> Result<(), ImportError> {
-        let mut feature = match fast::feature(text) {
-            Some(feature) => feature,
-            // The slow path says what is wrong.
-            None => match self.explain(text, at) {
-                Ok(feature) => feature,
-                Err(problem) => {
-                    self.reject(index, None, at, vec![problem]);
-                    return Ok(());
-                }
-            },
+        let mut feature = match parse_feature(text, at) {
+            Ok(feature) => feature,
+            Err(problem) => {
+                self.reject(index, None, at, vec![problem]);
+                return Ok(());
+            }
         };
         let mut problems = Problems::default();
-        if let Some(geometry) = &mut feature.geometry {
-            reproject(&mut geometry.value, &self.transform, &mut problems);
-        }
+        reproject_feature(&mut feature, &self.transform, &mut problems);
         match self.options.layer {
             Layer::Procedures => self.procedure(index, at, &feature, problems).await,
             Layer::Reports => self.report(index, at, &feature, problems).await,
         }
-    }
-
-    /// Reads a feature that the fast path did not: either a feature after
-    /// all (geojson's reader is more lenient), or the problem with it.
-    fn explain(&self, text: &[u8], at: Position) -> Result<Feature, Problem> {
-        let value: JsonValue = serde_json::from_slice(text).map_err(|e| {
-            let place = at.within(e.line(), e.column());
-            let message = e.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message);
-            Problem::new("", format!("malformed JSON at {place}: {message}"))
-        })?;
-        let kind = value.get("type").and_then(JsonValue::as_str);
-        if kind != Some("Feature") {
-            let what = match kind {
-                Some(k) => format!("type {k:?}"),
-                None => features::json_type(&value).to_owned(),
-            };
-            return Err(Problem::new("", format!("not a GeoJSON Feature ({what})")));
-        }
-        serde_json::from_value::<Feature>(value)
-            .map_err(|e| Problem::new("", format!("not a valid GeoJSON Feature: {e}")))
     }
 
     /// The organisation of a feature: the import's (the `organisation`
@@ -875,6 +848,41 @@ fn reproject(geometry: &mut GeometryValue, to: &ToWgs84, problems: &mut Problems
         }
         // Named as the wrong type by the layer's checks.
         GeometryValue::GeometryCollection { .. } => {}
+    }
+}
+
+/// A feature's text (starting at `at` in the body) as a GeoJSON Feature,
+/// or what is wrong with it. Pure: the fuzz target drives it with the
+/// splitter.
+pub fn parse_feature(text: &[u8], at: Position) -> Result<Feature, Problem> {
+    if let Some(feature) = fast::feature(text) {
+        return Ok(feature);
+    }
+    // Not the usual shape: geojson's reader either takes it after all, or
+    // the slow path says what is wrong.
+    let value: JsonValue = serde_json::from_slice(text).map_err(|e| {
+        let place = at.within(e.line(), e.column());
+        let message = e.to_string();
+        let message = message.split(" at line ").next().unwrap_or(&message);
+        Problem::new("", format!("malformed JSON at {place}: {message}"))
+    })?;
+    let kind = value.get("type").and_then(JsonValue::as_str);
+    if kind != Some("Feature") {
+        let what = match kind {
+            Some(k) => format!("type {k:?}"),
+            None => features::json_type(&value).to_owned(),
+        };
+        return Err(Problem::new("", format!("not a GeoJSON Feature ({what})")));
+    }
+    serde_json::from_value::<Feature>(value)
+        .map_err(|e| Problem::new("", format!("not a valid GeoJSON Feature: {e}")))
+}
+
+/// Reprojects a feature's geometry in place (see [`ToWgs84`]); the
+/// positions that cannot be transformed become problems.
+pub fn reproject_feature(feature: &mut Feature, to: &ToWgs84, problems: &mut Problems) {
+    if let Some(geometry) = &mut feature.geometry {
+        reproject(&mut geometry.value, to, problems);
     }
 }
 

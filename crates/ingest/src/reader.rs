@@ -635,4 +635,62 @@ mod tests {
         );
         assert_eq!(start.within(3, 5), Position { line: 6, column: 5 });
     }
+
+    proptest::proptest! {
+        /// Arbitrary bytes in arbitrary pieces: no panic, and every place
+        /// named lies within the body.
+        #[test]
+        fn any_bytes_are_read_without_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..3000),
+            piece in 1usize..97,
+        ) {
+            let mut s = Splitter::default();
+            let mut out = Vec::new();
+            let mut failed = None;
+            for chunk in bytes.chunks(piece) {
+                if let Err(e) = s.push(chunk, &mut out) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            let failed = failed.or_else(|| s.finish(&mut out).err());
+            let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            if let Some(e) = failed {
+                proptest::prop_assert!(e.at.line <= lines, "{e}");
+            }
+            for item in &out {
+                if let Item::Feature { at, .. } = item {
+                    proptest::prop_assert!(at.line <= lines);
+                }
+            }
+        }
+
+        /// A collection of features with tricky strings gives the same
+        /// features, whatever the pieces, each parsing to what was written.
+        #[test]
+        fn pieces_do_not_change_what_is_read(
+            titles in proptest::collection::vec("[a-z\"\\\\ \n{}\\[\\],:\u{1e}ä]{0,24}", 0..8),
+            piece in 1usize..40,
+        ) {
+            let features: Vec<serde_json::Value> = titles
+                .iter()
+                .map(|t| serde_json::json!({"type": "Feature", "properties": {"t": t}, "geometry": null}))
+                .collect();
+            let body = serde_json::to_string_pretty(
+                &serde_json::json!({"type": "FeatureCollection", "features": features}),
+            )
+            .unwrap();
+            let whole = split(&body, body.len().max(1)).unwrap();
+            let pieces = split(&body, piece).unwrap();
+            proptest::prop_assert_eq!(&whole, &pieces);
+            let read: Vec<serde_json::Value> = pieces
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Feature { text, .. } => serde_json::from_slice(text).ok(),
+                    Item::Member { .. } => None,
+                })
+                .collect();
+            proptest::prop_assert_eq!(read, features);
+        }
+    }
 }

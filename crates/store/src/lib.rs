@@ -297,6 +297,16 @@ impl ChangedIds {
     }
 }
 
+/// Raises the known sequence number to `seq` (never lowers it), waking
+/// those who wait on it.
+pub(crate) fn raise(committed: &watch::Sender<i64>, seq: i64) {
+    committed.send_if_modified(|known| {
+        let newer = seq > *known;
+        *known = (*known).max(seq);
+        newer
+    });
+}
+
 #[derive(Debug, Clone)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
@@ -549,11 +559,7 @@ impl WriteTx {
             Tx::Sqlite(t) => t.commit(&self.recorded).await?,
             Tx::Postgres(t) => t.commit(&self.recorded).await?,
         };
-        self.committed.send_if_modified(|known| {
-            let newer = seq > *known;
-            *known = (*known).max(seq);
-            newer
-        });
+        raise(&self.committed, seq);
         Ok(seq)
     }
 }

@@ -13,10 +13,7 @@
 
 use std::{
     str::FromStr,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex},
     time::Duration,
 };
 
@@ -59,7 +56,9 @@ const REPORTS: &str = "SELECT id, procedure_id, external_id, category, descripti
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
-    listening: Arc<AtomicBool>,
+    /// The notification listener, once started; stopped by `close` (it
+    /// holds a connection, which the pool's close would wait for).
+    listener: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl PgStore {
@@ -75,7 +74,7 @@ impl PgStore {
         MIGRATOR.run(&pool).await?;
         Ok(Self {
             pool,
-            listening: Arc::new(AtomicBool::new(false)),
+            listener: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -187,11 +186,15 @@ impl PgStore {
     /// connection is lost it connects again, every second, until the pool is
     /// closed; what was said meanwhile is caught up by reading the sequence.
     pub(crate) fn listen(&self, committed: Arc<watch::Sender<i64>>) {
-        if self.listening.swap(true, Ordering::SeqCst) {
+        let mut listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if listener.is_some() {
             return;
         }
         let pool = self.pool.clone();
-        tokio::spawn(async move {
+        *listener = Some(tokio::spawn(async move {
             while !pool.is_closed() {
                 if let Err(e) = listen_once(&pool, &committed).await {
                     tracing::warn!(error = %e, "change notifications: connection lost, reconnecting");
@@ -201,7 +204,7 @@ impl PgStore {
                 committed.send_modify(|_| {});
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        });
+        }));
     }
 
     pub(crate) async fn create_token(
@@ -246,6 +249,16 @@ impl PgStore {
     }
 
     pub(crate) async fn close(&self) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(task) = listener {
+            task.abort();
+            // Its connection goes back when the task is gone.
+            let _ = task.await;
+        }
         self.pool.close().await;
     }
 }
@@ -255,15 +268,17 @@ async fn listen_once(pool: &PgPool, committed: &watch::Sender<i64>) -> Result<()
     listener.ignore_pool_close_event(true);
     listener.listen(CHANNEL).await?;
     tracing::debug!("listening for change notifications");
+    // What was committed before this listener heard anything: from the
+    // sequence itself.
+    let last: i64 = sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM changes")
+        .fetch_one(pool)
+        .await?;
+    crate::raise(committed, last);
     // `try_recv` answers `None` when the connection is lost, instead of
     // reconnecting silently: the caller then says so and catches up.
     while let Some(n) = listener.try_recv().await? {
         if let Ok(seq) = n.payload().parse::<i64>() {
-            committed.send_if_modified(|known| {
-                let newer = seq > *known;
-                *known = (*known).max(seq);
-                newer
-            });
+            crate::raise(committed, seq);
         }
     }
     Ok(())

@@ -247,3 +247,90 @@ async fn postgis_keeps_geometries_in_indexed_wgs84_columns() {
         ["organisations_seat", "procedures_area", "reports_location"]
     );
 }
+
+/// `n` staged reports of procedure 1 with ids `r0`, `r1`, …; `repeat` makes
+/// the last one repeat the first one's id.
+fn staged(n: usize, repeat: bool) -> Vec<crate::StagedReport> {
+    (0..n)
+        .map(|i| {
+            let mut r = report(ReportId(0), ProcedureId(1));
+            r.external_id = Some(if repeat && i == n - 1 {
+                "r0".to_owned()
+            } else {
+                format!("r{i}")
+            });
+            r.contact = None;
+            crate::StagedReport {
+                report: r,
+                created_given: true,
+                feature: i,
+                line: i as u64 + 2,
+                column: 1,
+            }
+        })
+        .collect()
+}
+
+/// Large merges on PostGIS rebuild the reports' indexes and foreign key;
+/// afterwards they are all there again, and a repeated id undoes the bulk
+/// work and is listed with its place.
+#[tokio::test]
+async fn a_bulk_merge_keeps_the_schema_and_finds_repeated_ids() {
+    let Some(url) = scratch_postgres("bulk").await else {
+        return;
+    };
+    let store = Store::open(&url).await.unwrap();
+    write_one_of_each(&store).await;
+    let schema = || async {
+        let DatabaseUrl::Postgres(raw) = &url else {
+            unreachable!()
+        };
+        let pool = sqlx::PgPool::connect(raw).await.unwrap();
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'reports'
+             UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = 'reports'::regclass ORDER BY 1",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        rows.into_iter().map(|(d,)| d).collect::<Vec<_>>()
+    };
+    let before = schema().await;
+    assert!(before.len() >= 5, "{before:?}");
+
+    let n = 120_000;
+    let mut tx = store.begin().await.unwrap();
+    for batch in staged(n, true).chunks(10_000) {
+        tx.stage_reports(batch).await.unwrap();
+    }
+    let merged = tx.merge_staged_reports(10).await.unwrap();
+    assert_eq!(merged.duplicate_count, 1);
+    assert_eq!(
+        merged.duplicates,
+        vec![crate::Duplicate {
+            feature: n - 1,
+            line: n as u64 + 1,
+            column: 1,
+            external_id: "r0".into(),
+            first: 0,
+        }]
+    );
+    drop(tx);
+    assert_eq!(store.snapshot().await.unwrap().reports.len(), 1);
+
+    let mut tx = store.begin().await.unwrap();
+    for batch in staged(n, false).chunks(10_000) {
+        tx.stage_reports(batch).await.unwrap();
+    }
+    let merged = tx.merge_staged_reports(10).await.unwrap();
+    assert_eq!((merged.inserted, merged.duplicate_count), (n as u64, 0));
+    let seq = tx.commit().await.unwrap();
+    assert_eq!(schema().await, before, "indexes and constraints are back");
+    assert_eq!(store.snapshot().await.unwrap().reports.len(), n + 1);
+    // The change feed names every inserted report.
+    let ChangeFeed::Changes(set) = store.read_changes(seq - 1, 1_000_000).await.unwrap() else {
+        panic!("no changes")
+    };
+    assert_eq!(set.reports.len(), n);
+}
