@@ -8,7 +8,6 @@ mod common;
 
 use std::{
     io::Write,
-    process::Command,
     time::{Duration, Instant},
 };
 
@@ -24,26 +23,11 @@ struct Setup {
     _dir: Option<tempfile::TempDir>,
 }
 
-fn token(store_args: &[String], scope: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_partimap"))
-        .args(["token", "create"])
-        .args(scope)
-        .args(store_args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn setup(store_args: Vec<String>, dir: Option<tempfile::TempDir>) -> Setup {
     let args: Vec<&str> = store_args.iter().map(String::as_str).collect();
     let server = Server::start_with(&args);
-    let siegen = token(&store_args, &["--organisation", "stadt-siegen"]);
-    let admin = token(&store_args, &["--admin", "--label", "tests"]);
+    let siegen = common::token(&["--organisation", "stadt-siegen"], &args);
+    let admin = common::token(&["--admin", "--label", "tests"], &args);
     Setup {
         server,
         siegen,

@@ -175,20 +175,6 @@ fn json(response: reqwest::blocking::Response) -> (u16, Option<String>, Value) {
     )
 }
 
-fn token(url: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_partimap"))
-        .args(["token", "create", "--organisation", "stadt-siegen"])
-        .args(["--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 fn import(server: &Server, token: &str, id: &str) -> reqwest::blocking::Response {
     let body = format!(
         r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"{id}","geometry":{{"type":"Point","coordinates":[8.022248,50.882087]}},"properties":{{"procedure":"maengelmelder","category":"litter","description":"Müll","status":"published"}}}}]}}"#
@@ -221,7 +207,11 @@ fn tiles_are_served_while_postgis_is_away_and_it_catches_up_when_back() {
         return;
     };
     let url = cluster.url();
-    let token = token(&url); // also loads the sample into the new database
+    // Also loads the sample into the new database.
+    let token = common::token(
+        &["--organisation", "stadt-siegen"],
+        &["--database-url", &url],
+    );
     let server = Server::start_with(&["--database-url", &url, "--tile-cache-mb", "0"]);
     let (status, _, ready) = json(server.get("/readyz"));
     assert_eq!((status, ready["database"].as_str()), (200, Some("up")));

@@ -16,7 +16,6 @@ use partimap_ingest::{
     crs::{self, Crs},
     import::{Decompress, Import, Layer, Mode, Options, Scope},
 };
-use partimap_store::Store;
 
 use crate::config::{Config, ServeArgs};
 
@@ -101,14 +100,7 @@ impl Progress {
 }
 
 pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<i32> {
-    let store = Store::open(&config.database)
-        .await
-        .with_context(|| format!("could not open the store {}", config.database))?;
-    if config.load_sample {
-        partimap_ingest::sample::load_if_empty(&store)
-            .await
-            .context("could not load the sample data")?;
-    }
+    let store = crate::serve::open_store(&config).await?;
     let organisation = match &args.organisation {
         Some(key) => {
             let mut tx = store.begin().await?;

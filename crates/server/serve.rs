@@ -23,10 +23,9 @@ pub fn app(store: Store, tiles: TilesState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Opens the store (loading the sample data into a new one unless told not
-/// to) and builds the index from it; the change sequence number it
-/// reflects.
-pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index, i64)> {
+/// Opens the store, loading the sample data into a new one unless told not
+/// to.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::open(&config.database)
         .await
         .with_context(|| format!("could not open the store {}", config.database))?;
@@ -37,6 +36,13 @@ pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index, i6
     {
         tracing::info!(?summary, "loaded the sample data into the new store");
     }
+    Ok(store)
+}
+
+/// Opens the store (see [`open_store`]) and builds the index from it; the
+/// change sequence number it reflects.
+pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index, i64)> {
+    let store = open_store(config).await?;
     let snapshot = store.snapshot().await.context("could not read the store")?;
     let seq = snapshot.seq;
     let index = tokio::task::spawn_blocking(move || follow::build_index(&snapshot)).await?;

@@ -5,7 +5,6 @@
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use partimap_ingest::tokens;
-use partimap_store::Store;
 
 use crate::config::{Config, ServeArgs};
 
@@ -33,14 +32,7 @@ pub struct CreateArgs {
 
 pub async fn run(config: Config, command: TokenCommand) -> anyhow::Result<()> {
     let TokenCommand::Create(args) = command;
-    let store = Store::open(&config.database)
-        .await
-        .with_context(|| format!("could not open the store {}", config.database))?;
-    if config.load_sample {
-        partimap_ingest::sample::load_if_empty(&store)
-            .await
-            .context("could not load the sample data")?;
-    }
+    let store = crate::serve::open_store(&config).await?;
     let organisation = match &args.organisation {
         Some(key) => {
             let mut tx = store.begin().await?;

@@ -208,3 +208,22 @@ pub fn sample(name: &str) -> serde_json::Value {
     let text = std::fs::read_to_string(repo_root().join("data").join(name)).expect("sample file");
     serde_json::from_str(&text).expect("sample JSON")
 }
+
+/// `partimap token create SCOPE… STORE_ARGS…`: the token printed.
+pub fn token(scope: &[&str], store_args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_partimap"))
+        .args(["token", "create"])
+        .args(scope)
+        .args(store_args)
+        .output()
+        .expect("partimap token create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .trim()
+        .to_owned()
+}

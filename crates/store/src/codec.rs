@@ -123,6 +123,34 @@ pub(crate) fn assembled(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
 }
 
+/// Columns: feature, line, col, external_id, first, total — a repeated id of
+/// a staged import, and how many repeats there are.
+pub(crate) fn duplicate(row: &impl Columns) -> Result<(crate::Duplicate, u64)> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let index = |n: i64| usize::try_from(n).unwrap_or(0);
+    Ok((
+        crate::Duplicate {
+            feature: index(row.int("feature")?),
+            line: count(row.int("line")?),
+            column: count(row.int("col")?),
+            external_id: row.text("external_id")?,
+            first: index(row.int("first")?),
+        },
+        count(row.int("total")?),
+    ))
+}
+
+/// What the repeated ids of a staged import make of a merge.
+pub(crate) fn duplicates(rows: &[impl Columns]) -> Result<crate::Merged> {
+    let mut merged = crate::Merged::default();
+    for row in rows {
+        let (duplicate, total) = duplicate(row)?;
+        merged.duplicate_count = total;
+        merged.duplicates.push(duplicate);
+    }
+    Ok(merged)
+}
+
 /// A timestamp as stored: RFC 3339, UTC, whole seconds.
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -26,8 +26,8 @@ use sqlx::{
 use tokio::sync::watch;
 
 use crate::{
-    ChangeFeed, ChangedIds, Duplicate, Entity, Merged, Recorded, Result, Snapshot, StagedReport,
-    TokenScope, codec,
+    ChangeFeed, ChangedIds, Entity, Merged, Recorded, Result, Snapshot, StagedReport, TokenScope,
+    codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -310,6 +310,26 @@ async fn by_ids(
     .await?)
 }
 
+/// Binds a procedure's columns as parameters 1 (id) to 12 (categories).
+fn bind_procedure<'q>(
+    query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    p: &'q Procedure,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(p.id.0)
+        .bind(p.organisation.0)
+        .bind(&p.external_id)
+        .bind(&p.title)
+        .bind(&p.summary)
+        .bind(p.kind.as_str())
+        .bind(p.start)
+        .bind(p.end)
+        .bind(p.status_override.map(|s| s.as_str()))
+        .bind(&p.url)
+        .bind(p.area.as_ref().map(codec::area_to_text))
+        .bind(codec::categories_to_text(&p.categories))
+}
+
 /// A write transaction on PostGIS.
 #[derive(Debug)]
 pub struct PgTx {
@@ -494,49 +514,32 @@ impl PgTx {
     }
 
     pub(crate) async fn insert_procedure(&mut self, p: &Procedure) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
-                                     start_date, end_date, status_override, url, area, categories)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                     ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb)",
+        bind_procedure(
+            sqlx::query(
+                "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
+                                         start_date, end_date, status_override, url, area,
+                                         categories)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                         ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb)",
+            ),
+            p,
         )
-        .bind(p.id.0)
-        .bind(p.organisation.0)
-        .bind(&p.external_id)
-        .bind(&p.title)
-        .bind(&p.summary)
-        .bind(p.kind.as_str())
-        .bind(p.start)
-        .bind(p.end)
-        .bind(p.status_override.map(|s| s.as_str()))
-        .bind(&p.url)
-        .bind(p.area.as_ref().map(codec::area_to_text))
-        .bind(codec::categories_to_text(&p.categories))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
     pub(crate) async fn update_procedure(&mut self, p: &Procedure) -> Result<()> {
-        sqlx::query(
-            "UPDATE procedures SET organisation_id = $1, external_id = $2, title = $3,
-                    summary = $4, kind = $5, start_date = $6, end_date = $7,
-                    status_override = $8, url = $9,
-                    area = ST_SetSRID(ST_GeomFromGeoJSON($10), 4326), categories = $11::jsonb
-             WHERE id = $12",
+        bind_procedure(
+            sqlx::query(
+                "UPDATE procedures SET organisation_id = $2, external_id = $3, title = $4,
+                        summary = $5, kind = $6, start_date = $7, end_date = $8,
+                        status_override = $9, url = $10,
+                        area = ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), categories = $12::jsonb
+                 WHERE id = $1",
+            ),
+            p,
         )
-        .bind(p.organisation.0)
-        .bind(&p.external_id)
-        .bind(&p.title)
-        .bind(&p.summary)
-        .bind(p.kind.as_str())
-        .bind(p.start)
-        .bind(p.end)
-        .bind(p.status_override.map(|s| s.as_str()))
-        .bind(&p.url)
-        .bind(p.area.as_ref().map(codec::area_to_text))
-        .bind(codec::categories_to_text(&p.categories))
-        .bind(p.id.0)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -814,18 +817,7 @@ impl PgTx {
         .bind(i64::try_from(listed).unwrap_or(i64::MAX))
         .fetch_all(&mut *self.tx)
         .await?;
-        let mut merged = Merged::default();
-        for row in rows {
-            merged.duplicate_count = u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
-            merged.duplicates.push(Duplicate {
-                feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
-                line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
-                column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
-                external_id: row.try_get("external_id")?,
-                first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
-            });
-        }
-        Ok(merged)
+        codec::duplicates(&rows)
     }
 
     /// A placeholder number for a change row written before commit.

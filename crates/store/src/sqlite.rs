@@ -18,8 +18,8 @@ use sqlx::{
 };
 
 use crate::{
-    ChangeFeed, ChangedIds, Duplicate, Entity, Error, Merged, Recorded, Result, Snapshot,
-    StagedReport, TokenScope, codec,
+    ChangeFeed, ChangedIds, Entity, Error, Merged, Recorded, Result, Snapshot, StagedReport,
+    TokenScope, codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -233,6 +233,26 @@ async fn by_ids(
     .await?)
 }
 
+/// Binds a procedure's columns as parameters 1 (id) to 12 (categories).
+fn bind_procedure<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    p: &'q Procedure,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    query
+        .bind(p.id.0)
+        .bind(p.organisation.0)
+        .bind(&p.external_id)
+        .bind(&p.title)
+        .bind(&p.summary)
+        .bind(p.kind.as_str())
+        .bind(p.start.to_string())
+        .bind(p.end.map(|d| d.to_string()))
+        .bind(p.status_override.map(|s| s.as_str()))
+        .bind(&p.url)
+        .bind(p.area.as_ref().map(codec::area_to_text))
+        .bind(codec::categories_to_text(&p.categories))
+}
+
 /// A write transaction on the embedded store.
 #[derive(Debug)]
 pub struct SqliteTx {
@@ -383,47 +403,30 @@ impl SqliteTx {
     }
 
     pub(crate) async fn insert_procedure(&mut self, p: &Procedure) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
-                                     start_date, end_date, status_override, url, area, categories)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        bind_procedure(
+            sqlx::query(
+                "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
+                                         start_date, end_date, status_override, url, area,
+                                         categories)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            ),
+            p,
         )
-        .bind(p.id.0)
-        .bind(p.organisation.0)
-        .bind(&p.external_id)
-        .bind(&p.title)
-        .bind(&p.summary)
-        .bind(p.kind.as_str())
-        .bind(p.start.to_string())
-        .bind(p.end.map(|d| d.to_string()))
-        .bind(p.status_override.map(|s| s.as_str()))
-        .bind(&p.url)
-        .bind(p.area.as_ref().map(codec::area_to_text))
-        .bind(codec::categories_to_text(&p.categories))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
     pub(crate) async fn update_procedure(&mut self, p: &Procedure) -> Result<()> {
-        sqlx::query(
-            "UPDATE procedures SET organisation_id = ?, external_id = ?, title = ?, summary = ?,
-                    kind = ?, start_date = ?, end_date = ?, status_override = ?, url = ?,
-                    area = ?, categories = ?
-             WHERE id = ?",
+        bind_procedure(
+            sqlx::query(
+                "UPDATE procedures SET organisation_id = ?2, external_id = ?3, title = ?4,
+                        summary = ?5, kind = ?6, start_date = ?7, end_date = ?8,
+                        status_override = ?9, url = ?10, area = ?11, categories = ?12
+                 WHERE id = ?1",
+            ),
+            p,
         )
-        .bind(p.organisation.0)
-        .bind(&p.external_id)
-        .bind(&p.title)
-        .bind(&p.summary)
-        .bind(p.kind.as_str())
-        .bind(p.start.to_string())
-        .bind(p.end.map(|d| d.to_string()))
-        .bind(p.status_override.map(|s| s.as_str()))
-        .bind(&p.url)
-        .bind(p.area.as_ref().map(codec::area_to_text))
-        .bind(codec::categories_to_text(&p.categories))
-        .bind(p.id.0)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -520,19 +523,7 @@ impl SqliteTx {
             .bind(i64::try_from(listed).unwrap_or(i64::MAX))
             .fetch_all(&mut *self.tx)
             .await?;
-            let mut merged = Merged::default();
-            for row in rows {
-                merged.duplicate_count =
-                    u64::try_from(row.try_get::<i64, _>("total")?).unwrap_or(0);
-                merged.duplicates.push(Duplicate {
-                    feature: usize::try_from(row.try_get::<i64, _>("feature")?).unwrap_or(0),
-                    line: u64::try_from(row.try_get::<i64, _>("line")?).unwrap_or(0),
-                    column: u64::try_from(row.try_get::<i64, _>("col")?).unwrap_or(0),
-                    external_id: row.try_get("external_id")?,
-                    first: usize::try_from(row.try_get::<i64, _>("first")?).unwrap_or(0),
-                });
-            }
-            return Ok(merged);
+            return codec::duplicates(&rows);
         }
         let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_reports")
             .fetch_one(&mut *self.tx)

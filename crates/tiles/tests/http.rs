@@ -355,6 +355,21 @@ fn cache_state(headers: &axum::http::HeaderMap) -> &str {
     headers["x-partimap-cache"].to_str().unwrap()
 }
 
+/// A second public report in Siegen's defect reporter.
+fn second_report_in_siegen() -> Report {
+    Report {
+        id: ReportId(4),
+        procedure: ProcedureId(7),
+        external_id: None,
+        category: "litter".into(),
+        description: "Noch mehr Müll".into(),
+        status: ReportStatus::Published,
+        location: Point::new(8.0260, 50.8750),
+        created: chrono::DateTime::UNIX_EPOCH,
+        contact: None,
+    }
+}
+
 #[tokio::test]
 async fn a_change_invalidates_exactly_the_cached_tiles_it_touches() {
     let state = TilesState::new(fixture(), None, 64 << 20);
@@ -374,18 +389,7 @@ async fn a_change_invalidates_exactly_the_cached_tiles_it_touches() {
     assert_eq!(status, StatusCode::OK, "the draft law is drawn at the seat");
     let (_, before, _) = fetch(&app, siegen, "identity").await;
 
-    // A second report in Siegen.
-    let report = Report {
-        id: ReportId(4),
-        procedure: ProcedureId(7),
-        external_id: None,
-        category: "litter".into(),
-        description: "Noch mehr Müll".into(),
-        status: ReportStatus::Published,
-        location: Point::new(8.0260, 50.8750),
-        created: chrono::DateTime::UNIX_EPOCH,
-        contact: None,
-    };
+    let report = second_report_in_siegen();
     let dropped = state.apply(&partimap_index::Changes {
         reports: vec![report],
         ..Default::default()
@@ -474,17 +478,7 @@ async fn a_tile_rendered_before_an_invalidation_is_not_cached_after_it() {
     let cache = state.cache();
     let before = cache.generation();
     // A change lands while the tile is being drawn from the old index.
-    let report = Report {
-        id: ReportId(4),
-        procedure: ProcedureId(7),
-        external_id: None,
-        category: "litter".into(),
-        description: "Noch mehr Müll".into(),
-        status: ReportStatus::Published,
-        location: Point::new(8.0260, 50.8750),
-        created: chrono::DateTime::UNIX_EPOCH,
-        contact: None,
-    };
+    let report = second_report_in_siegen();
     state.apply(&partimap_index::Changes {
         reports: vec![report],
         ..Default::default()
