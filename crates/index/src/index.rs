@@ -3,6 +3,7 @@
 //! built in bulk from a snapshot and then changed in place, one batch of
 //! changes at a time, reporting what each batch made dirty.
 
+use rayon::prelude::*;
 use std::{ops::Range, sync::Arc};
 
 use chrono::NaiveDate;
@@ -298,11 +299,20 @@ impl Index {
         }
         index.refresh_ancestors();
         let mut entries = Vec::with_capacity(procedures.len());
-        for procedure in procedures {
+        // Generalising every area for every zoom is most of the procedures'
+        // cost: on every core (rayon), then entered in order.
+        let indexed: Vec<Option<IndexedProcedure>> = {
+            let this = &index;
+            procedures
+                .par_iter()
+                .map(|p| this.index_procedure(p))
+                .collect()
+        };
+        for (procedure, indexed) in procedures.iter().zip(indexed) {
             if procedure.area.is_none() {
                 index.seatless.insert(procedure.id, procedure.clone());
             }
-            match index.index_procedure(procedure) {
+            match indexed {
                 Some(p) => {
                     entries.push(ProcedureEntry::new(
                         Rectangle::from_aabb(aabb(&p.envelope)),
@@ -338,8 +348,20 @@ impl Index {
                 .push(&e.data);
         }
         let mut cluster_entries = vec![Vec::new(); usize::from(config.cluster_below_zoom)];
-        for (procedure, reports) in by_procedure {
-            let hierarchy = index.hierarchy(procedure, reports.into_iter());
+        // Each procedure's clusters on every core; the largest first, so that
+        // a hot procedure does not finish alone at the end.
+        let mut by_procedure: Vec<_> = by_procedure.into_iter().collect();
+        by_procedure.sort_unstable_by_key(|(id, reports)| (std::cmp::Reverse(reports.len()), *id));
+        let hierarchies: Vec<(ProcedureId, Hierarchy)> = {
+            let this = &index;
+            by_procedure
+                .into_par_iter()
+                .map(|(procedure, reports)| {
+                    (procedure, this.hierarchy(procedure, reports.into_iter()))
+                })
+                .collect()
+        };
+        for (procedure, hierarchy) in hierarchies {
             for (zoom, level) in hierarchy.levels.iter().enumerate() {
                 cluster_entries[zoom]
                     .extend(level.iter().map(|c| cluster_tree_entry(procedure, c)));
@@ -392,7 +414,7 @@ impl Index {
         self.category_names.get(usize::from(number))
     }
 
-    fn index_procedure(&mut self, p: &Procedure) -> Option<IndexedProcedure> {
+    fn index_procedure(&self, p: &Procedure) -> Option<IndexedProcedure> {
         let organisation = self.organisations.get(&p.organisation)?;
         let (shape, placement) = match &p.area {
             Some(Area::Polygons(mp)) => (

@@ -300,7 +300,18 @@ mod tests {
         assert_eq!(load_if_empty(&store).await.unwrap(), None);
         let snapshot = store.snapshot().await.unwrap();
         assert_eq!(snapshot.procedures.len(), summary.procedures);
-        assert_eq!(snapshot.reports.len(), summary.reports);
+        // A snapshot holds the public reports (the index keeps no other).
+        let public = collection("reports", REPORTS)
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                let status = f.property("status").and_then(|s| s.as_str());
+                matches!(status, Some("published" | "in_progress" | "resolved"))
+            })
+            .count();
+        assert!(public > 0 && public < summary.reports, "{public}");
+        assert_eq!(snapshot.reports.len(), public);
+        assert!(snapshot.reports.iter().all(|r| r.status.is_public()));
     }
 
     #[tokio::test]

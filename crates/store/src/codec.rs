@@ -151,6 +151,17 @@ pub(crate) fn duplicates(rows: &[impl Columns]) -> Result<crate::Merged> {
     Ok(merged)
 }
 
+/// `WHERE` for the reports a snapshot holds: the public ones (the index
+/// keeps no other), as an SQL list built from the model's statuses.
+pub(crate) fn public_reports() -> String {
+    let statuses: Vec<String> = partimap_model::ReportStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_public())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("WHERE status IN ({})", statuses.join(", "))
+}
+
 /// A timestamp as stored: RFC 3339, UTC, whole seconds.
 pub(crate) fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

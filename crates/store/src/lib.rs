@@ -81,8 +81,9 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything the index needs, read in one transaction. Reports come without
-/// their private contact.
+/// Everything the index needs, read in one transaction: the public reports
+/// only, without their private contact and without their text (the index
+/// keeps neither; `description` is empty).
 #[derive(Debug, Default)]
 pub struct Snapshot {
     pub organisations: Vec<Organisation>,

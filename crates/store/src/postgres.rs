@@ -51,6 +51,13 @@ const REPORTS: &str = "SELECT id, procedure_id, external_id, category, descripti
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
      FROM reports";
+// A snapshot feeds the index, which keeps no report text: reports come
+// without their description.
+const SNAPSHOT_REPORTS: &str = "SELECT id, procedure_id, external_id, category, '' AS description,
+            status,
+            ST_X(location) AS lon, ST_Y(location) AS lat,
+            to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
+     FROM reports";
 
 /// The PostGIS store's pool.
 #[derive(Debug, Clone)]
@@ -116,8 +123,11 @@ impl PgStore {
             .collect::<Result<_>>()?;
         let mut reports = Vec::new();
         {
-            let mut rows =
-                sqlx::query(codec::assembled(format!("{REPORTS} ORDER BY id"))).fetch(&mut *tx);
+            let mut rows = sqlx::query(codec::assembled(format!(
+                "{SNAPSHOT_REPORTS} {} ORDER BY id",
+                codec::public_reports()
+            )))
+            .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 reports.push(codec::report(&row)?);
             }

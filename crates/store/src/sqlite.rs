@@ -35,6 +35,12 @@ const PROCEDURES: &str =
 const REPORTS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created
      FROM reports";
+// A snapshot feeds the index, which keeps no report text: reports come
+// without their description.
+const SNAPSHOT_REPORTS: &str =
+    "SELECT id, procedure_id, external_id, category, '' AS description, status, lon, lat,
+            created
+     FROM reports";
 
 /// The embedded store's pool.
 #[derive(Debug, Clone)]
@@ -98,8 +104,11 @@ impl SqliteStore {
         // the memory of the reports made of them.
         let mut reports = Vec::new();
         {
-            let mut rows =
-                sqlx::query(codec::assembled(format!("{REPORTS} ORDER BY id"))).fetch(&mut *tx);
+            let mut rows = sqlx::query(codec::assembled(format!(
+                "{SNAPSHOT_REPORTS} {} ORDER BY id",
+                codec::public_reports()
+            )))
+            .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 reports.push(codec::report(&row)?);
             }
