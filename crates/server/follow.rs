@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use partimap_index::{Changes, Index};
+use partimap_index::Index;
 use partimap_store::{ChangeFeed, Snapshot, Store};
 use partimap_tiles::TilesState;
 
@@ -88,14 +88,8 @@ async fn step(store: &Store, tiles: &TilesState, seq: i64) -> anyhow::Result<i64
         ChangeFeed::UpToDate => Ok(seq),
         ChangeFeed::Changes(set) => {
             let next = set.seq;
-            let rows = set.organisations.len() + set.procedures.len() + set.reports.len();
-            let changes = Changes {
-                organisations: set.organisations,
-                procedures: set.procedures,
-                removed_procedures: set.removed_procedures,
-                reports: set.reports,
-                removed_reports: set.removed_reports,
-            };
+            let changes = set.changes;
+            let rows = changes.len();
             let tiles = tiles.clone();
             let dropped = tokio::task::spawn_blocking(move || tiles.apply(&changes))
                 .await

@@ -103,8 +103,7 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<i32> {
     let store = crate::serve::open_store(&config).await?;
     let organisation = match &args.organisation {
         Some(key) => {
-            let mut tx = store.begin().await?;
-            let id = tx
+            let id = store
                 .organisation_id_by_key(key)
                 .await?
                 .with_context(|| format!("unknown organisation {key:?}"))?;

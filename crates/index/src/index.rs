@@ -13,8 +13,8 @@ use geo::{BoundingRect, Coord, Point};
 // procedure and cluster it meets, by id).
 use hashbrown::{HashMap, HashSet};
 use partimap_model::{
-    Area, Organisation, OrganisationId, Procedure, ProcedureId, ProcedureKind, ProcedureStatus,
-    Report, ReportId, ReportStatus,
+    Area, Changes, Organisation, OrganisationId, Procedure, ProcedureId, ProcedureKind,
+    ProcedureStatus, Report, ReportId, ReportStatus,
 };
 use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 
@@ -175,17 +175,6 @@ impl Default for IndexConfig {
             cluster_below_zoom: 14,
         }
     }
-}
-
-/// A batch of changes, applied together.
-#[derive(Debug, Clone, Default)]
-pub struct Changes {
-    pub organisations: Vec<Organisation>,
-    pub procedures: Vec<Procedure>,
-    pub removed_procedures: Vec<ProcedureId>,
-    /// Reports of every status: one that is no longer public leaves the map.
-    pub reports: Vec<Report>,
-    pub removed_reports: Vec<ReportId>,
 }
 
 /// A place that a change made dirty: tiles of `zooms` meeting `envelope`

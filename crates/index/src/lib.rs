@@ -31,7 +31,10 @@ pub use cluster::Cluster;
 pub use filter::Filter;
 pub use grid::{GridPolygons, GridShape};
 pub use index::{
-    Changes, DirtyRegion, Index, IndexConfig, IndexedOrganisation, IndexedProcedure, IndexedReport,
+    DirtyRegion, Index, IndexConfig, IndexedOrganisation, IndexedProcedure, IndexedReport,
     Placement, ProcedureFacts, Shape,
 };
 pub use mercator::{Envelope, MAX_ZOOM, TileCoord, TileCoordError};
+/// The batches [`Index::apply`] takes (defined in the model, where the
+/// store's change feed makes them too).
+pub use partimap_model::Changes;

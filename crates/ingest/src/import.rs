@@ -214,9 +214,9 @@ pub struct Import {
     outcome: Outcome,
     /// Ids seen in the file, with the feature that had them first.
     seen: HashMap<String, usize>,
-    /// The procedures reports may name, by organisation and external id
-    /// (read when a reports import begins).
-    procedures: HashMap<OrganisationId, HashMap<String, Arc<Procedure>>>,
+    /// The procedures reports may name, by external id (one per
+    /// organisation that has it; read when a reports import begins).
+    procedures: HashMap<String, Vec<Arc<Procedure>>>,
     /// Organisations by key.
     organisations: HashMap<String, OrganisationId>,
     /// External ids of the procedures in the file (replace).
@@ -277,15 +277,14 @@ impl Import {
         };
         let mut tx = store.begin().await?;
         let organisations = tx.organisation_keys().await?.into_iter().collect();
-        let mut procedures: HashMap<OrganisationId, HashMap<String, Arc<Procedure>>> =
-            HashMap::new();
+        let mut procedures: HashMap<String, Vec<Arc<Procedure>>> = HashMap::new();
         if options.layer == Layer::Reports {
             let scope = options.organisation.as_ref().map(|o| o.id);
             for p in tx.procedures_in(scope).await? {
                 procedures
-                    .entry(p.organisation)
+                    .entry(p.external_id.clone())
                     .or_default()
-                    .insert(p.external_id.clone(), Arc::new(p));
+                    .push(Arc::new(p));
             }
         }
         Ok(Self {
@@ -669,21 +668,23 @@ impl Import {
             );
             format!("unknown procedure {external_id:?} of {scope}")
         };
+        let found = self
+            .procedures
+            .get(external_id)
+            .map_or(&[][..], Vec::as_slice);
         if let Some(organisation) = organisation {
-            return self
-                .procedures
-                .get(&organisation)
-                .and_then(|m| m.get(external_id))
+            return found
+                .iter()
+                .find(|p| p.organisation == organisation)
                 .cloned()
                 .ok_or_else(unknown);
         }
-        let mut found = self.procedures.values().filter_map(|m| m.get(external_id));
-        match (found.next(), found.next()) {
-            (None, _) => Err(unknown()),
-            (Some(p), None) => Ok(Arc::clone(p)),
-            (Some(_), Some(_)) => Err(format!(
+        match found {
+            [] => Err(unknown()),
+            [p] => Ok(Arc::clone(p)),
+            _ => Err(format!(
                 "procedure {external_id:?} exists in {} organisations; name one with the organisation property",
-                2 + found.count()
+                found.len()
             )),
         }
     }

@@ -120,9 +120,9 @@ impl Loader<'_> {
         let mut count = 0;
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature).clone();
-            let key = features::required_string(&props, "key", &mut problems);
-            let parent = match features::string_or_none(&props, "parent", &mut problems) {
+            let props = features::properties(feature);
+            let key = features::required_string(props, "key", &mut problems);
+            let parent = match features::string_or_none(props, "parent", &mut problems) {
                 Some(parent) => {
                     let id = self.organisation_id(&parent).await?;
                     if id.is_none() {
@@ -140,9 +140,9 @@ impl Loader<'_> {
             }
             let draft = OrganisationDraft {
                 key: key.clone(),
-                name: features::required_string(&props, "name", &mut problems),
-                kind: features::required_string(&props, "kind", &mut problems),
-                ags: features::string_or_none(&props, "ags", &mut problems),
+                name: features::required_string(props, "name", &mut problems),
+                kind: features::required_string(props, "kind", &mut problems),
+                ags: features::string_or_none(props, "ags", &mut problems),
                 parent,
                 seat: features::point(feature, false, &mut problems),
             };
@@ -169,8 +169,8 @@ impl Loader<'_> {
         let mut count = 0;
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature).clone();
-            let organisation_key = features::required_string(&props, "organisation", &mut problems);
+            let props = features::properties(feature);
+            let organisation_key = features::required_string(props, "organisation", &mut problems);
             let organisation = self.organisation_id(&organisation_key).await?;
             if organisation.is_none() && !organisation_key.is_empty() {
                 problems.push(
@@ -178,7 +178,7 @@ impl Loader<'_> {
                     format!("unknown organisation {organisation_key:?}"),
                 );
             }
-            let external_id = features::optional_string(&props, "external_id")
+            let external_id = features::optional_string(props, "external_id")
                 .ok()
                 .flatten()
                 .unwrap_or_default();
@@ -200,7 +200,7 @@ impl Loader<'_> {
                     format!("procedure {external_id:?} of {organisation_key:?} exists already"),
                 );
             }
-            let draft = features::procedure_draft(feature, &props, organisation, &mut problems);
+            let draft = features::procedure_draft(feature, props, organisation, &mut problems);
             let id = self.tx.next_procedure_id().await?;
             let validated = match draft.validate(id) {
                 Ok(p) => Some(p),
@@ -231,9 +231,9 @@ impl Loader<'_> {
         let now = Utc::now();
         for (i, feature) in features.iter().enumerate() {
             let mut problems = Problems::default();
-            let props = features::properties(feature).clone();
-            let organisation_key = features::required_string(&props, "organisation", &mut problems);
-            let external_id = features::required_string(&props, "procedure", &mut problems);
+            let props = features::properties(feature);
+            let organisation_key = features::required_string(props, "organisation", &mut problems);
+            let external_id = features::required_string(props, "procedure", &mut problems);
             let procedure = match self
                 .procedures
                 .get(&(organisation_key.clone(), external_id.clone()))

@@ -17,10 +17,14 @@
 //!   validates into a domain value or into the [`Problems`] found, each naming
 //!   the field it concerns.
 //!
+//! - [`changes`]: [`Changes`], a batch of rows changed and ids gone, as the
+//!   store's change feed reads it and the index applies it.
+//!
 //! Drafts ([`OrganisationDraft`], [`ProcedureDraft`], [`ReportDraft`]) carry
 //! the raw values a file or a request brings; `validate` parses them once into
 //! the domain types, which are therefore valid by construction.
 
+pub mod changes;
 pub mod geometry;
 pub mod ids;
 pub mod organisation;
@@ -28,6 +32,7 @@ pub mod problem;
 pub mod procedure;
 pub mod report;
 
+pub use changes::Changes;
 pub use ids::{OrganisationId, ProcedureId, ReportId};
 pub use organisation::{Ags, Organisation, OrganisationDraft, OrganisationKind};
 pub use problem::{Problem, Problems};

@@ -123,6 +123,12 @@ pub(crate) fn assembled(sql: String) -> sqlx::AssertSqlSafe<String> {
     sqlx::AssertSqlSafe(sql)
 }
 
+/// Whether a staged import repeats an external id within a procedure (the
+/// same statement on both databases).
+pub(crate) const REPEATS_AN_ID: &str = "SELECT EXISTS (
+    SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
+    GROUP BY procedure_id, external_id HAVING count(*) > 1)";
+
 /// Columns: feature, line, col, external_id, first, total — a repeated id of
 /// a staged import, and how many repeats there are.
 pub(crate) fn duplicate(row: &impl Columns) -> Result<(crate::Duplicate, u64)> {

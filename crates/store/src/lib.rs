@@ -30,7 +30,9 @@ pub mod url;
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId};
+use partimap_model::{
+    Changes, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+};
 use tokio::sync::watch;
 
 pub use url::DatabaseUrl;
@@ -100,11 +102,7 @@ pub struct Snapshot {
 pub struct ChangeSet {
     /// The last change it holds.
     pub seq: i64,
-    pub organisations: Vec<Organisation>,
-    pub procedures: Vec<Procedure>,
-    pub removed_procedures: Vec<ProcedureId>,
-    pub reports: Vec<Report>,
-    pub removed_reports: Vec<ReportId>,
+    pub changes: Changes,
 }
 
 /// The answer of [`Store::read_changes`].
@@ -271,29 +269,33 @@ impl ChangedIds {
         procedures: Vec<Procedure>,
         reports: Vec<Report>,
     ) -> ChangeSet {
-        let gone = |ids: &[i64], found: &[i64]| -> Vec<i64> {
-            ids.iter().filter(|i| !found.contains(i)).copied().collect()
-        };
-        let found: Vec<i64> = procedures.iter().map(|p| p.id.0).collect();
-        let removed_procedures = gone(&self.procedures, &found)
+        // The ids asked for that no row answered (rows come sorted by id).
+        fn gone(asked: &[i64], found: impl Iterator<Item = i64>) -> Vec<i64> {
+            let mut found: Vec<i64> = found.collect();
+            found.sort_unstable();
+            asked
+                .iter()
+                .filter(|i| found.binary_search(i).is_err())
+                .copied()
+                .collect()
+        }
+        let removed_procedures = gone(&self.procedures, procedures.iter().map(|p| p.id.0))
             .into_iter()
             .map(ProcedureId)
             .collect();
-        let mut found: Vec<i64> = reports.iter().map(|r| r.id.0).collect();
-        found.sort_unstable();
-        let removed_reports = self
-            .reports
-            .iter()
-            .filter(|i| found.binary_search(i).is_err())
-            .map(|i| ReportId(*i))
+        let removed_reports = gone(&self.reports, reports.iter().map(|r| r.id.0))
+            .into_iter()
+            .map(ReportId)
             .collect();
         ChangeSet {
             seq: self.seq,
-            organisations,
-            procedures,
-            removed_procedures,
-            reports,
-            removed_reports,
+            changes: Changes {
+                organisations,
+                procedures,
+                removed_procedures,
+                reports,
+                removed_reports,
+            },
         }
     }
 }
@@ -396,6 +398,12 @@ impl Store {
         self.committed.subscribe()
     }
 
+    /// The id of the organisation with this key.
+    pub async fn organisation_id_by_key(&self, key: &str) -> Result<Option<OrganisationId>> {
+        // A transaction that writes nothing and is dropped.
+        self.begin().await?.organisation_id_by_key(key).await
+    }
+
     /// Stores a token's hash (never the token) with its scope; its id.
     pub async fn create_token(
         &self,
@@ -479,11 +487,6 @@ impl WriteTx {
         organisation: Option<OrganisationId>,
     ) -> Result<Vec<Procedure>> {
         dispatch_tx!(&mut self.inner, t => t.procedures_in(organisation).await)
-    }
-
-    /// The procedures with this external id, in every organisation.
-    pub async fn procedures_by_external_id(&mut self, external_id: &str) -> Result<Vec<Procedure>> {
-        dispatch_tx!(&mut self.inner, t => t.procedures_by_external_id(external_id).await)
     }
 
     pub async fn procedure_by_external_id(

@@ -443,21 +443,6 @@ impl PgTx {
         .collect()
     }
 
-    pub(crate) async fn procedures_by_external_id(
-        &mut self,
-        external_id: &str,
-    ) -> Result<Vec<Procedure>> {
-        sqlx::query(codec::assembled(format!(
-            "{PROCEDURES} WHERE external_id = $1 ORDER BY id"
-        )))
-        .bind(external_id)
-        .fetch_all(&mut *self.tx)
-        .await?
-        .iter()
-        .map(codec::procedure)
-        .collect()
-    }
-
     pub(crate) async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -656,12 +641,9 @@ impl PgTx {
         .await?;
         let bulk = staged >= BULK && (staged as f32) * 4.0 >= rows;
         if !bulk {
-            let repeated: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
-                                GROUP BY procedure_id, external_id HAVING count(*) > 1)",
-            )
-            .fetch_one(&mut *self.tx)
-            .await?;
+            let repeated: bool = sqlx::query_scalar(codec::REPEATS_AN_ID)
+                .fetch_one(&mut *self.tx)
+                .await?;
             if repeated {
                 return self.duplicates(listed).await;
             }

@@ -112,7 +112,7 @@ async fn data_survives_a_restart_and_contacts_stay_out_of_snapshots() {
         let ChangeFeed::Changes(set) = store.read_changes(0, 100).await.unwrap() else {
             panic!("{url}: no changes")
         };
-        assert_eq!(set.reports, vec![expected], "{url}");
+        assert_eq!(set.changes.reports, vec![expected], "{url}");
         assert!(snapshot.seq > 0, "{url}");
     }
 }
@@ -186,14 +186,19 @@ async fn committed_changes_are_announced_and_read_back_from_the_sequence() {
             panic!("{url}: no changes read");
         };
         assert_eq!(set.seq, seq, "{url}");
-        assert_eq!(set.organisations, vec![organisation(OrganisationId(1))]);
-        assert_eq!(set.procedures.len(), 1);
-        assert_eq!(set.reports.len(), 1);
         assert_eq!(
-            set.reports[0].contact, None,
+            set.changes.organisations,
+            vec![organisation(OrganisationId(1))]
+        );
+        assert_eq!(set.changes.procedures.len(), 1);
+        assert_eq!(set.changes.reports.len(), 1);
+        assert_eq!(
+            set.changes.reports[0].contact, None,
             "{url}: the contact is private"
         );
-        assert!(set.removed_procedures.is_empty() && set.removed_reports.is_empty());
+        assert!(
+            set.changes.removed_procedures.is_empty() && set.changes.removed_reports.is_empty()
+        );
         assert_eq!(
             other.read_changes(seq, 100).await.unwrap(),
             ChangeFeed::UpToDate,
@@ -340,5 +345,5 @@ async fn a_bulk_merge_keeps_the_schema_and_finds_repeated_ids() {
     let ChangeFeed::Changes(set) = store.read_changes(seq - 1, 1_000_000).await.unwrap() else {
         panic!("no changes")
     };
-    assert_eq!(set.reports.len(), n);
+    assert_eq!(set.changes.reports.len(), n);
 }
