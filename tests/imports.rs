@@ -318,6 +318,80 @@ fn imports_reach_the_map_on_postgis() {
     }
 }
 
+/// A first import of many reports on PostGIS goes straight into the reports
+/// table (its indexes built again afterwards): an id the file repeats is
+/// still named with both features and where the repeat starts, and nothing
+/// is written; without the repeat all are inserted, and the same file again
+/// finds them all unchanged (matched on their ids).
+#[test]
+fn a_large_import_on_postgis_names_a_repeated_id_with_its_place() {
+    let Some(setup) = postgis("large_import") else {
+        return;
+    };
+    let n = 12_000;
+    let file = |repeat: bool| {
+        let mut body = String::from("{\"type\": \"FeatureCollection\", \"features\": [\n");
+        for i in 0..n {
+            let id = if repeat && i == n - 1 { 5 } else { i };
+            let comma = if i + 1 < n { "," } else { "" };
+            body.push_str(&format!(
+                "{{\"type\": \"Feature\", \"id\": \"r-{id}\", \"geometry\": {{\"type\": \"Point\", \"coordinates\": [8.022248, 50.882087]}}, \"properties\": {{\"procedure\": \"maengelmelder\", \"category\": \"litter\", \"description\": \"Nr. {i}\"}}}}{comma}\n"
+            ));
+        }
+        body.push_str("]}\n");
+        body.into_bytes()
+    };
+    let (status, answer) = post(
+        &setup,
+        "layer=reports",
+        Some(&setup.siegen),
+        &[],
+        file(true),
+    );
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(answer["rejected"], 1, "{answer}");
+    assert_eq!(answer["inserted"], 0, "{answer}");
+    let rejection = &answer["rejections"][0];
+    assert_eq!(rejection["index"], n - 1, "{answer}");
+    assert_eq!(rejection["id"], "r-5", "{answer}");
+    // Feature i starts on line i + 2 (after the collection's first line).
+    assert_eq!(
+        (&rejection["line"], &rejection["column"]),
+        (&json!(n + 1), &json!(1))
+    );
+    assert_eq!(
+        rejection["problems"][0],
+        json!({"pointer": "/id", "message": "\"r-5\" appears twice in the file (first in feature 5)"})
+    );
+
+    let (status, answer) = post(
+        &setup,
+        "layer=reports",
+        Some(&setup.siegen),
+        &[],
+        file(false),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (&answer["inserted"], &answer["rejected"]),
+        (&json!(n), &json!(0)),
+        "{answer}"
+    );
+    let (status, answer) = post(
+        &setup,
+        "layer=reports",
+        Some(&setup.siegen),
+        &[],
+        file(false),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        (&answer["unchanged"], &answer["inserted"]),
+        (&json!(n), &json!(0)),
+        "{answer}"
+    );
+}
+
 /// A bad request: query, token, body, expected status, a JSON pointer into
 /// the answer, and the text expected there.
 type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str, &'a str);
@@ -404,6 +478,9 @@ fn bad_imports_are_refused_with_what_and_where_and_write_nothing() {
         ("layer=reports", Some(admin), collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.02, 50.88]},
             "properties": {"procedure": "maengelmelder", "category": "litter", "description": "x"}})]), 422,
          "/rejections/0/problems/0/message", "procedure \"maengelmelder\" exists in"),
+        ("layer=reports", Some(siegen), collection(vec![json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [8.02, 50.88]},
+            "properties": {"procedure": "", "category": "litter", "description": "x"}})]), 422,
+         "/rejections/0/problems/0", "/properties/procedure: must not be empty"),
     ];
     for (query, token, body, status, pointer, expected) in cases {
         let (got, answer) = post(&setup, query, token, &[], body);

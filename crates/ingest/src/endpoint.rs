@@ -274,6 +274,7 @@ fn gzip_error(e: std::io::Error) -> HttpError {
 fn import_error(e: ImportError) -> HttpError {
     match e {
         ImportError::Store(e) => store_error(&e),
+        ImportError::Spill(e) => HttpError::internal(&e),
         other => HttpError::bad_request(format!("{other}; nothing was written")),
     }
 }

@@ -11,13 +11,14 @@
 //! own checks run too) and drops it.
 
 use std::{
+    borrow::Cow,
     collections::{HashMap, HashSet},
     sync::Arc,
 };
 
 use chrono::Utc;
 use geojson::{Feature, GeometryValue, JsonValue};
-use partimap_model::{OrganisationId, Problem, Problems, Procedure, ProcedureId};
+use partimap_model::{OrganisationId, Problem, Problems, Procedure, ProcedureId, ReportDraft};
 use partimap_store::{StagedReport, Store, WriteTx};
 use serde::Serialize;
 
@@ -161,6 +162,18 @@ pub struct Rejected {
     pub problems: Vec<Problem>,
 }
 
+impl Rejected {
+    fn at(index: usize, id: Option<String>, at: Position, problems: Vec<Problem>) -> Self {
+        Self {
+            index,
+            id,
+            line: at.line,
+            column: at.column,
+            problems,
+        }
+    }
+}
+
 /// The answer of an import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outcome {
@@ -198,6 +211,9 @@ pub enum ImportError {
     Invalid(String),
     #[error(transparent)]
     Store(#[from] partimap_store::Error),
+    /// The temporary file of feature positions failed.
+    #[error("the temporary file of feature positions failed: {0}")]
+    Spill(std::io::Error),
 }
 
 /// An import under way; see the module documentation.
@@ -223,7 +239,48 @@ pub struct Import {
     in_file: HashSet<String>,
     /// Reports validated and not yet staged.
     pending: Vec<StagedReport>,
+    /// Where each staged report's feature starts, for a store that lists
+    /// repeated ids without it.
+    positions: Option<Positions>,
     now: chrono::DateTime<Utc>,
+}
+
+/// The line and column of every staged report's feature, in a temporary
+/// file (16 bytes a feature), so that memory does not grow with the file:
+/// a bulk import into PostGIS writes its reports straight into the table,
+/// and when the rebuilt unique index finds a repeated id the store can name
+/// the feature (reports are staged in file order, so the n-th staged report
+/// is feature n) but not where it starts.
+#[derive(Debug)]
+struct Positions {
+    file: std::io::BufWriter<std::fs::File>,
+}
+
+impl Positions {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            file: std::io::BufWriter::with_capacity(1 << 16, tempfile::tempfile()?),
+        })
+    }
+
+    fn push(&mut self, line: u64, column: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        self.file.write_all(&line.to_le_bytes())?;
+        self.file.write_all(&column.to_le_bytes())
+    }
+
+    /// The line and column of the `n`-th staged report.
+    fn get(&mut self, n: usize) -> std::io::Result<(u64, u64)> {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        self.file.flush()?;
+        let file = self.file.get_mut();
+        file.seek(SeekFrom::Start(n as u64 * 16))?;
+        let mut bytes = [0; 16];
+        file.read_exact(&mut bytes)?;
+        file.seek(SeekFrom::End(0))?;
+        let half = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or_default());
+        Ok((half(&bytes[..8]), half(&bytes[8..])))
+    }
 }
 
 /// The stager of a reports import: a task that owns the transaction while
@@ -301,6 +358,7 @@ impl Import {
             organisations,
             in_file: HashSet::new(),
             pending: Vec::new(),
+            positions: None,
             now: Utc::now(),
         })
     }
@@ -314,9 +372,7 @@ impl Import {
     pub async fn push(&mut self, bytes: &[u8]) -> Result<(), ImportError> {
         let mut items = std::mem::take(&mut self.items);
         self.splitter.push(bytes, &mut items)?;
-        for item in items.drain(..) {
-            self.item(item).await?;
-        }
+        self.take_items(&mut items).await?;
         self.items = items;
         Ok(())
     }
@@ -326,9 +382,7 @@ impl Import {
     pub async fn finish(mut self) -> Result<Outcome, ImportError> {
         let mut items = std::mem::take(&mut self.items);
         self.splitter.finish(&mut items)?;
-        for item in items {
-            self.item(item).await?;
-        }
+        self.take_items(&mut items).await?;
         if self.outcome.features == 0 && self.outcome.rejected == 0 {
             return Err(ImportError::Invalid(
                 "the body holds no features".to_owned(),
@@ -364,14 +418,35 @@ impl Import {
         self.outcome.rejected == 0
     }
 
-    async fn item(&mut self, item: Item) -> Result<(), ImportError> {
-        match item {
-            Item::Member { name, at, text } => self.member(&name, at, &text),
-            Item::Feature { index, at, text } => {
-                self.outcome.features += 1;
-                self.feature(index, at, &text).await
+    /// Takes the items read, in order. The features of a reports import are
+    /// checked on every core (a run of features between two members at a
+    /// time), then counted, rejected or staged in file order.
+    async fn take_items(&mut self, items: &mut Vec<Item>) -> Result<(), ImportError> {
+        let mut rest = items.drain(..).peekable();
+        while let Some(item) = rest.next() {
+            match item {
+                Item::Member { name, at, text } => self.member(&name, at, &text)?,
+                Item::Feature { index, at, text } if self.options.layer == Layer::Procedures => {
+                    self.outcome.features += 1;
+                    self.feature(index, at, &text).await?;
+                }
+                first @ Item::Feature { .. } => {
+                    let mut run = vec![first];
+                    while let Some(next) = rest.next_if(|i| matches!(i, Item::Feature { .. })) {
+                        run.push(next);
+                    }
+                    let checked = self.report_check().check_all(&run);
+                    for result in checked {
+                        self.outcome.features += 1;
+                        match result {
+                            Ok(staged) => self.stage(staged).await?,
+                            Err(rejected) => self.reject(rejected),
+                        }
+                    }
+                }
             }
         }
+        Ok(())
     }
 
     fn member(&mut self, name: &str, at: Position, text: &[u8]) -> Result<(), ImportError> {
@@ -417,21 +492,16 @@ impl Import {
         }
     }
 
-    fn reject(&mut self, index: usize, id: Option<String>, at: Position, problems: Vec<Problem>) {
+    fn reject(&mut self, rejected: Rejected) {
         self.outcome.rejected += 1;
         if self.outcome.rejections.len() < MAX_LISTED {
-            self.outcome.rejections.push(Rejected {
-                index,
-                id,
-                line: at.line,
-                column: at.column,
-                problems,
-            });
+            self.outcome.rejections.push(rejected);
         } else {
             self.outcome.rejections_truncated = true;
         }
     }
 
+    /// A feature of a procedures import.
     async fn feature(
         &mut self,
         index: usize,
@@ -441,63 +511,13 @@ impl Import {
         let mut feature = match parse_feature(text, at) {
             Ok(feature) => feature,
             Err(problem) => {
-                self.reject(index, None, at, vec![problem]);
+                self.reject(Rejected::at(index, None, at, vec![problem]));
                 return Ok(());
             }
         };
         let mut problems = Problems::default();
         reproject_feature(&mut feature, &self.transform, &mut problems);
-        match self.options.layer {
-            Layer::Procedures => self.procedure(index, at, &feature, problems).await,
-            Layer::Reports => self.report(index, at, &feature, problems).await,
-        }
-    }
-
-    /// The organisation of a feature: the import's (the `organisation`
-    /// property, if given, must name it), or in a statewide import the one
-    /// the property names — `required` for procedures.
-    async fn feature_organisation(
-        &mut self,
-        props: &geojson::JsonObject,
-        required: bool,
-        problems: &mut Problems,
-    ) -> Result<Option<OrganisationId>, ImportError> {
-        let named = match features::optional_string(props, "organisation") {
-            Ok(named) => named,
-            Err(p) => {
-                problems.0.push(p);
-                return Ok(None);
-            }
-        };
-        match (&self.options.organisation, named) {
-            (Some(scope), Some(key)) if key != scope.key => {
-                problems.push(
-                    "/properties/organisation",
-                    format!("belongs to {key:?}; this import is for {:?}", scope.key),
-                );
-                Ok(None)
-            }
-            (Some(scope), _) => Ok(Some(scope.id)),
-            (None, Some(key)) => {
-                let id = self.organisations.get(&key).copied();
-                if id.is_none() {
-                    problems.push(
-                        "/properties/organisation",
-                        format!("unknown organisation {key:?}"),
-                    );
-                }
-                Ok(id)
-            }
-            (None, None) => {
-                if required {
-                    problems.push(
-                        "/properties/organisation",
-                        "is required in an import for several organisations (no organisation parameter)",
-                    );
-                }
-                Ok(None)
-            }
-        }
+        self.procedure(index, at, &feature, problems).await
     }
 
     /// Records `key` (the id `id`, qualified) as seen in feature `index`; a
@@ -531,9 +551,13 @@ impl Import {
         mut problems: Problems,
     ) -> Result<(), ImportError> {
         let props = features::properties(feature);
-        let organisation = self
-            .feature_organisation(props, true, &mut problems)
-            .await?;
+        let organisation = feature_organisation(
+            self.options.organisation.as_ref(),
+            &self.organisations,
+            props,
+            true,
+            &mut problems,
+        );
         let draft = features::procedure_draft(feature, props, organisation, &mut problems);
         let external_id = draft.external_id.clone();
         let unique_key = format!("{}/{external_id}", organisation.map_or(0, |o| o.0));
@@ -566,7 +590,7 @@ impl Import {
         };
         let Some(mut procedure) = validated.filter(|_| problems.is_empty()) else {
             let id = Some(external_id).filter(|e| !e.is_empty());
-            self.reject(index, id, at, problems.0);
+            self.reject(Rejected::at(index, id, at, problems.0));
             return Ok(());
         };
         self.in_file.insert(unique_key);
@@ -589,104 +613,26 @@ impl Import {
         Ok(())
     }
 
-    async fn report(
-        &mut self,
-        index: usize,
-        at: Position,
-        feature: &Feature,
-        mut problems: Problems,
-    ) -> Result<(), ImportError> {
-        let props = features::properties(feature);
-        let organisation = self
-            .feature_organisation(props, false, &mut problems)
-            .await?;
-        let file_id = match &feature.id {
-            Some(geojson::feature::Id::String(s)) => Some(s.clone()),
-            Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
-            None => features::string_or_none(props, "id", &mut problems),
-        };
-        // Repeated ids are found in the store's staging table when the
-        // file is through: a million ids need not be held here.
-        let external_id = features::required_string(props, "procedure", &mut problems);
-        let procedure = if external_id.is_empty() || !problems.is_empty() {
-            None
-        } else {
-            match self.find_procedure(organisation, &external_id) {
-                Ok(p) => Some(p),
-                Err(why) => {
-                    problems.push("/properties/procedure", why);
-                    None
-                }
-            }
-        };
-        let draft = features::report_draft(feature, &mut problems);
-        let created_given = draft.as_ref().is_some_and(|d| d.created.is_some());
-        let validated = match (draft, &procedure) {
-            (Some(draft), Some(procedure)) => {
-                match draft.validate(partimap_model::ReportId(0), procedure, self.now) {
-                    Ok(r) => Some(r),
-                    Err(found) => {
-                        problems.extend(features::in_feature(found));
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let Some(report) = validated.filter(|_| problems.is_empty()) else {
-            self.reject(index, file_id, at, problems.0);
-            return Ok(());
-        };
+    /// What checking report features needs (borrowed from the import).
+    fn report_check(&self) -> ReportCheck<'_> {
+        ReportCheck {
+            scope: self.options.organisation.as_ref(),
+            transform: &self.transform,
+            procedures: &self.procedures,
+            organisations: &self.organisations,
+            now: self.now,
+        }
+    }
+
+    /// A checked report: staged (in batches) while nothing is rejected.
+    async fn stage(&mut self, staged: StagedReport) -> Result<(), ImportError> {
         if self.writing() {
-            let mut report = report;
-            report.external_id = file_id;
-            self.pending.push(StagedReport {
-                report,
-                created_given,
-                feature: index,
-                line: at.line,
-                column: at.column,
-            });
+            self.pending.push(staged);
             if self.pending.len() >= BATCH {
                 self.flush().await?;
             }
         }
         Ok(())
-    }
-
-    /// The procedure a report names: within its organisation, or in a
-    /// statewide import by its external id when that is unique.
-    fn find_procedure(
-        &self,
-        organisation: Option<OrganisationId>,
-        external_id: &str,
-    ) -> Result<Arc<Procedure>, String> {
-        let unknown = || {
-            let scope = self.options.organisation.as_ref().map_or_else(
-                || "any organisation".to_owned(),
-                |o| format!("organisation {:?}", o.key),
-            );
-            format!("unknown procedure {external_id:?} of {scope}")
-        };
-        let found = self
-            .procedures
-            .get(external_id)
-            .map_or(&[][..], Vec::as_slice);
-        if let Some(organisation) = organisation {
-            return found
-                .iter()
-                .find(|p| p.organisation == organisation)
-                .cloned()
-                .ok_or_else(unknown);
-        }
-        match found {
-            [] => Err(unknown()),
-            [p] => Ok(Arc::clone(p)),
-            _ => Err(format!(
-                "procedure {external_id:?} exists in {} organisations; name one with the organisation property",
-                found.len()
-            )),
-        }
     }
 
     /// Hands the reports validated so far to the stager, which writes them
@@ -695,6 +641,17 @@ impl Import {
         let batch = std::mem::take(&mut self.pending);
         if !self.writing() || batch.is_empty() {
             return Ok(());
+        }
+        let positions = match &mut self.positions {
+            Some(positions) => positions,
+            None => self
+                .positions
+                .insert(Positions::new().map_err(ImportError::Spill)?),
+        };
+        for s in &batch {
+            positions
+                .push(s.line, s.column)
+                .map_err(ImportError::Spill)?;
         }
         if self.stager.is_none() {
             let tx = self.tx.take().ok_or(ImportError::Invalid(
@@ -745,11 +702,18 @@ impl Import {
         let merged = self.tx().await?.merge_staged_reports(listed).await?;
         if merged.duplicate_count > 0 {
             for d in &merged.duplicates {
+                let (line, column) = match (d.line, d.column, &mut self.positions) {
+                    (Some(line), Some(column), _) => (line, column),
+                    (_, _, Some(positions)) => {
+                        positions.get(d.feature).map_err(ImportError::Spill)?
+                    }
+                    (_, _, None) => (0, 0),
+                };
                 self.outcome.rejections.push(Rejected {
                     index: d.feature,
                     id: Some(d.external_id.clone()),
-                    line: d.line,
-                    column: d.column,
+                    line,
+                    column,
                     problems: vec![Problem::new(
                         "/id",
                         format!(
@@ -793,6 +757,265 @@ impl Import {
         }
         self.outcome.deleted += missing.len();
         Ok(())
+    }
+}
+
+/// The organisation of a feature: the import's (the `organisation`
+/// property, if given, must name it), or in a statewide import the one
+/// the property names — `required` for procedures.
+fn feature_organisation(
+    scope: Option<&Scope>,
+    organisations: &HashMap<String, OrganisationId>,
+    props: &geojson::JsonObject,
+    required: bool,
+    problems: &mut Problems,
+) -> Option<OrganisationId> {
+    match features::optional_string(props, "organisation") {
+        Ok(named) => organisation_named(scope, organisations, named.as_deref(), required, problems),
+        Err(p) => {
+            problems.0.push(p);
+            None
+        }
+    }
+}
+
+/// The organisation a feature's `organisation` property (`named`) gives it;
+/// see [`feature_organisation`].
+fn organisation_named(
+    scope: Option<&Scope>,
+    organisations: &HashMap<String, OrganisationId>,
+    named: Option<&str>,
+    required: bool,
+    problems: &mut Problems,
+) -> Option<OrganisationId> {
+    match (scope, named) {
+        (Some(scope), Some(key)) if key != scope.key => {
+            problems.push(
+                "/properties/organisation",
+                format!("belongs to {key:?}; this import is for {:?}", scope.key),
+            );
+            None
+        }
+        (Some(scope), _) => Some(scope.id),
+        (None, Some(key)) => {
+            let id = organisations.get(key).copied();
+            if id.is_none() {
+                problems.push(
+                    "/properties/organisation",
+                    format!("unknown organisation {key:?}"),
+                );
+            }
+            id
+        }
+        (None, None) => {
+            if required {
+                problems.push(
+                    "/properties/organisation",
+                    "is required in an import for several organisations (no organisation parameter)",
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Checks the features of a reports import, on as many threads as there
+/// are cores: everything it reads is shared and unchanged while a file is
+/// read.
+struct ReportCheck<'a> {
+    scope: Option<&'a Scope>,
+    transform: &'a ToWgs84,
+    procedures: &'a HashMap<String, Vec<Arc<Procedure>>>,
+    organisations: &'a HashMap<String, OrganisationId>,
+    now: chrono::DateTime<Utc>,
+}
+
+impl ReportCheck<'_> {
+    /// Below this many features a run is checked on the calling thread.
+    const PARALLEL_FROM: usize = 64;
+
+    /// Checks a run of feature items; results in their order.
+    fn check_all(&self, run: &[Item]) -> Vec<Result<StagedReport, Rejected>> {
+        use rayon::prelude::*;
+        let check = |item: &Item| match item {
+            Item::Feature { index, at, text } => self.check(*index, *at, text),
+            Item::Member { .. } => unreachable!("a run holds features only"),
+        };
+        if run.len() < Self::PARALLEL_FROM {
+            return run.iter().map(check).collect();
+        }
+        let all = || run.par_iter().with_min_len(16).map(check).collect();
+        // Checking blocks this thread: the runtime moves its other tasks
+        // (the stager writing the previous batch) to another worker.
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(all),
+            _ => all(),
+        }
+    }
+
+    fn check(&self, index: usize, at: Position, text: &[u8]) -> Result<StagedReport, Rejected> {
+        match self.check_usual(index, at, text) {
+            Some(checked) => checked,
+            None => self.check_any(index, at, text),
+        }
+    }
+
+    /// A report feature of the usual shape (string ids, string properties,
+    /// a Point that reprojects), read without building a GeoJSON feature:
+    /// half the work of [`Self::check_any`], which takes everything else and
+    /// names what is wrong.
+    fn check_usual(
+        &self,
+        index: usize,
+        at: Position,
+        text: &[u8],
+    ) -> Option<Result<StagedReport, Rejected>> {
+        let feature = fast::report(text)?;
+        let (x, y) = feature.geometry.coordinates;
+        let [lon, lat] = self.transform.transform(x, y)?;
+        let p = feature.properties;
+        let mut problems = Problems::default();
+        let organisation = organisation_named(
+            self.scope,
+            self.organisations,
+            p.organisation.as_deref(),
+            false,
+            &mut problems,
+        );
+        let file_id = feature.id.or(p.id).map(Cow::into_owned);
+        let draft = |_: &mut Problems| {
+            Some(ReportDraft {
+                category: p.category.into_owned(),
+                description: p.description.into_owned(),
+                status: p.status.map(Cow::into_owned),
+                location: geo::Point::new(lon, lat),
+                created: p.created.map(Cow::into_owned),
+                contact_email: p.contact_email.map(Cow::into_owned),
+            })
+        };
+        Some(self.finish(
+            (index, at),
+            organisation,
+            &p.procedure,
+            file_id,
+            draft,
+            problems,
+        ))
+    }
+
+    /// Any feature: read as GeoJSON, every problem named.
+    fn check_any(&self, index: usize, at: Position, text: &[u8]) -> Result<StagedReport, Rejected> {
+        let mut feature = parse_feature(text, at)
+            .map_err(|problem| Rejected::at(index, None, at, vec![problem]))?;
+        let mut problems = Problems::default();
+        reproject_feature(&mut feature, self.transform, &mut problems);
+        let props = features::properties(&feature);
+        let organisation =
+            feature_organisation(self.scope, self.organisations, props, false, &mut problems);
+        let file_id = match &feature.id {
+            Some(geojson::feature::Id::String(s)) => Some(s.clone()),
+            Some(geojson::feature::Id::Number(n)) => Some(n.to_string()),
+            None => features::string_or_none(props, "id", &mut problems),
+        };
+        let procedure = features::required_string(props, "procedure", &mut problems);
+        let draft = |problems: &mut Problems| features::report_draft(&feature, problems);
+        self.finish(
+            (index, at),
+            organisation,
+            &procedure,
+            file_id,
+            draft,
+            problems,
+        )
+    }
+
+    /// The checks after reading: the procedure the report names, and the
+    /// report against it. `draft` reads the rest of the feature.
+    fn finish(
+        &self,
+        (index, at): (usize, Position),
+        organisation: Option<OrganisationId>,
+        procedure: &str,
+        file_id: Option<String>,
+        draft: impl FnOnce(&mut Problems) -> Option<ReportDraft>,
+        mut problems: Problems,
+    ) -> Result<StagedReport, Rejected> {
+        // Repeated ids are found in the store's staging table when the
+        // file is through: a million ids need not be held here.
+        let procedure = if !problems.is_empty() {
+            None
+        } else if procedure.is_empty() {
+            problems.push("/properties/procedure", "must not be empty");
+            None
+        } else {
+            match self.find_procedure(organisation, procedure) {
+                Ok(p) => Some(p),
+                Err(why) => {
+                    problems.push("/properties/procedure", why);
+                    None
+                }
+            }
+        };
+        let draft = draft(&mut problems);
+        let created_given = draft.as_ref().is_some_and(|d| d.created.is_some());
+        let validated = match (draft, procedure) {
+            (Some(draft), Some(procedure)) => {
+                match draft.validate(partimap_model::ReportId(0), procedure, self.now) {
+                    Ok(r) => Some(r),
+                    Err(found) => {
+                        problems.extend(features::in_feature(found));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let Some(mut report) = validated.filter(|_| problems.is_empty()) else {
+            return Err(Rejected::at(index, file_id, at, problems.0));
+        };
+        report.external_id = file_id;
+        Ok(StagedReport {
+            report,
+            created_given,
+            feature: index,
+            line: at.line,
+            column: at.column,
+        })
+    }
+
+    /// The procedure a report names: within its organisation, or in a
+    /// statewide import by its external id when that is unique.
+    fn find_procedure(
+        &self,
+        organisation: Option<OrganisationId>,
+        external_id: &str,
+    ) -> Result<&Procedure, String> {
+        let unknown = || {
+            let scope = self.scope.map_or_else(
+                || "any organisation".to_owned(),
+                |o| format!("organisation {:?}", o.key),
+            );
+            format!("unknown procedure {external_id:?} of {scope}")
+        };
+        let found = self
+            .procedures
+            .get(external_id)
+            .map_or(&[][..], Vec::as_slice);
+        if let Some(organisation) = organisation {
+            return found
+                .iter()
+                .find(|p| p.organisation == organisation)
+                .map(|p| &**p)
+                .ok_or_else(unknown);
+        }
+        match found {
+            [] => Err(unknown()),
+            [p] => Ok(p),
+            _ => Err(format!(
+                "procedure {external_id:?} exists in {} organisations; name one with the organisation property",
+                found.len()
+            )),
+        }
     }
 }
 
@@ -893,6 +1116,8 @@ pub fn reproject_feature(feature: &mut Feature, to: &ToWgs84, problems: &mut Pro
 /// coordinates built by hand. Anything unusual falls back to geojson's
 /// reader, which also says what is wrong.
 mod fast {
+    use std::borrow::Cow;
+
     use geojson::{Feature, GeometryValue, JsonObject, JsonValue, Position, feature::Id};
     use serde::Deserialize;
 
@@ -918,6 +1143,57 @@ mod fast {
         #[serde(rename = "type")]
         kind: String,
         coordinates: JsonValue,
+    }
+
+    /// A report feature in its usual shape; strings are borrowed from the
+    /// text unless they hold escapes. Anything else (numeric ids, a
+    /// property of another type, a third coordinate, a repeated member)
+    /// does not read, and goes the general way.
+    #[derive(Deserialize)]
+    pub(super) struct Report<'a> {
+        #[serde(rename = "type")]
+        _kind: FeatureTag,
+        #[serde(default, borrow)]
+        pub id: Option<Cow<'a, str>>,
+        #[serde(borrow)]
+        pub properties: ReportProperties<'a>,
+        pub geometry: PointGeometry,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct ReportProperties<'a> {
+        #[serde(borrow)]
+        pub procedure: Cow<'a, str>,
+        #[serde(borrow)]
+        pub category: Cow<'a, str>,
+        #[serde(borrow)]
+        pub description: Cow<'a, str>,
+        #[serde(default, borrow)]
+        pub status: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        pub created: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        pub contact_email: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        pub organisation: Option<Cow<'a, str>>,
+        #[serde(default, borrow)]
+        pub id: Option<Cow<'a, str>>,
+    }
+
+    #[derive(Deserialize)]
+    enum PointTag {
+        Point,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct PointGeometry {
+        #[serde(rename = "type")]
+        _kind: PointTag,
+        pub coordinates: (f64, f64),
+    }
+
+    pub(super) fn report(text: &[u8]) -> Option<Report<'_>> {
+        serde_json::from_slice(text).ok()
     }
 
     pub(super) fn feature(text: &[u8]) -> Option<Feature> {

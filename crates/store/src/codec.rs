@@ -137,8 +137,8 @@ pub(crate) fn duplicate(row: &impl Columns) -> Result<(crate::Duplicate, u64)> {
     Ok((
         crate::Duplicate {
             feature: index(row.int("feature")?),
-            line: count(row.int("line")?),
-            column: count(row.int("col")?),
+            line: row.opt_int("line")?.map(count),
+            column: row.opt_int("col")?.map(count),
             external_id: row.text("external_id")?,
             first: index(row.int("first")?),
         },

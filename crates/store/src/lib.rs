@@ -135,8 +135,10 @@ pub struct StagedReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     pub feature: usize,
-    pub line: u64,
-    pub column: u64,
+    /// Where the feature starts, when the store kept it: a bulk import
+    /// straight into the reports table does not (the import knows).
+    pub line: Option<u64>,
+    pub column: Option<u64>,
     pub external_id: String,
     /// The feature that had it first.
     pub first: usize,

@@ -253,7 +253,7 @@ impl PgStore {
     pub(crate) async fn begin(&self) -> Result<PgTx> {
         Ok(PgTx {
             tx: self.pool.begin().await?,
-            staging: false,
+            staging: Staging::None,
             placeholders: Vec::new(),
         })
     }
@@ -344,8 +344,8 @@ fn bind_procedure<'q>(
 #[derive(Debug)]
 pub struct PgTx {
     tx: Transaction<'static, Postgres>,
-    /// Whether this transaction has its staging table (bulk imports).
-    staging: bool,
+    /// Where staged reports (imports) go.
+    staging: Staging,
     /// Change rows written before commit under negative placeholder
     /// numbers (bulk imports record their ids in the database); they get
     /// their sequence numbers at commit, under the change lock.
@@ -356,6 +356,95 @@ pub struct PgTx {
 /// rebuilds the reports' secondary indexes instead of updating them row by
 /// row: for a million rows about four times faster.
 const BULK: i64 = 100_000;
+
+/// From this many staged reports, and a quarter of the table, an import
+/// with nothing to match writes straight into `reports` (see
+/// [`Staging::Direct`]): on an empty table from the first batch.
+const DIRECT_FROM: i64 = 10_000;
+
+/// Where the reports of an import go.
+#[derive(Debug, Default)]
+enum Staging {
+    /// Nowhere yet.
+    #[default]
+    None,
+    /// Into the temporary table `import_reports`, merged when the file is
+    /// through. `matching`: whether stored reports have external ids the
+    /// file's could match; `direct_from`: how many staged reports make the
+    /// rest go straight into `reports` (none when stored ones could match).
+    Table {
+        staged: i64,
+        matching: bool,
+        direct_from: Option<i64>,
+    },
+    /// Straight into `reports` by binary COPY while the file is read, its
+    /// secondary indexes and foreign keys dropped inside savepoint `bulk`
+    /// and built again at the merge. Rows with ids above `after` are this
+    /// import's, in file order (the ids come from the sequence, row by row,
+    /// and the table is locked against other writers).
+    Direct {
+        staged: i64,
+        after: i64,
+        dropped: Dropped,
+    },
+}
+
+/// The secondary indexes and foreign keys of `reports` a bulk write dropped:
+/// (name, definition) each.
+#[derive(Debug, Default)]
+struct Dropped {
+    primary_key: Option<(String, String)>,
+    indexes: Vec<(String, String)>,
+    foreign_keys: Vec<(String, String)>,
+}
+
+/// The columns of `reports` an import writes, in the order of
+/// [`binary_reports`].
+const REPORT_COLUMNS: &str =
+    "procedure_id, external_id, category, description, status, location, created, contact_email";
+
+/// Reports in PostgreSQL's binary COPY format (header, tuples, trailer) for
+/// `COPY reports (REPORT_COLUMNS) FROM STDIN (FORMAT binary)`: no number or
+/// time is formatted as text and parsed again. The location is EWKB, which
+/// PostGIS's binary input reads.
+fn binary_reports(batch: &[StagedReport]) -> Vec<u8> {
+    /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
+    const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
+    fn text(out: &mut Vec<u8>, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                out.extend_from_slice(&i32::try_from(s.len()).unwrap_or(i32::MAX).to_be_bytes());
+                out.extend_from_slice(s.as_bytes());
+            }
+            None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+        }
+    }
+    let mut out = Vec::with_capacity(19 + batch.len() * 160);
+    out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    out.extend_from_slice(&[0; 8]); // flags, header extension length
+    for s in batch {
+        let r = &s.report;
+        out.extend_from_slice(&8i16.to_be_bytes());
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&r.procedure.0.to_be_bytes());
+        text(&mut out, r.external_id.as_deref());
+        text(&mut out, Some(&r.category));
+        text(&mut out, Some(&r.description));
+        text(&mut out, Some(r.status.as_str()));
+        // EWKB: little endian, Point with SRID 4326.
+        out.extend_from_slice(&25i32.to_be_bytes());
+        out.push(1);
+        out.extend_from_slice(&0x2000_0001u32.to_le_bytes());
+        out.extend_from_slice(&4326u32.to_le_bytes());
+        out.extend_from_slice(&r.location.x().to_le_bytes());
+        out.extend_from_slice(&r.location.y().to_le_bytes());
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&(r.created.timestamp_micros() - PG_EPOCH_MICROS).to_be_bytes());
+        text(&mut out, r.contact.as_ref().map(|c| c.email()));
+    }
+    out.extend_from_slice(&(-1i16).to_be_bytes());
+    out
+}
 
 /// Appends `s` in `COPY … FROM STDIN` text format (backslash escapes).
 fn copy_text(out: &mut Vec<u8>, s: &str) {
@@ -562,21 +651,83 @@ impl PgTx {
     }
 
     pub(crate) async fn stage_reports(&mut self, batch: &[StagedReport]) -> Result<()> {
-        use std::io::Write;
-        if !self.staging {
-            sqlx::query(
-                "CREATE TEMP TABLE import_reports (
-                     feature BIGINT NOT NULL, line BIGINT NOT NULL, col BIGINT NOT NULL,
-                     procedure_id BIGINT NOT NULL, external_id TEXT, category TEXT NOT NULL,
-                     description TEXT NOT NULL, status TEXT NOT NULL,
-                     lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL,
-                     created TIMESTAMPTZ, contact_email TEXT
-                 ) ON COMMIT DROP",
-            )
+        if matches!(self.staging, Staging::None) {
+            self.start_staging().await?;
+        }
+        let len = i64::try_from(batch.len()).unwrap_or(i64::MAX);
+        match &mut self.staging {
+            Staging::Direct { staged, .. } => {
+                *staged += len;
+                let mut copy = self
+                    .tx
+                    .copy_in_raw(&format!(
+                        "COPY reports ({REPORT_COLUMNS}) FROM STDIN (FORMAT binary)"
+                    ))
+                    .await?;
+                copy.send(binary_reports(batch)).await?;
+                copy.finish().await?;
+                Ok(())
+            }
+            Staging::Table {
+                staged,
+                direct_from,
+                ..
+            } => {
+                *staged += len;
+                let go_direct = direct_from.is_some_and(|from| *staged >= from);
+                self.copy_into_table(batch).await?;
+                if go_direct {
+                    self.go_direct().await?;
+                }
+                Ok(())
+            }
+            Staging::None => unreachable!("staging started above"),
+        }
+    }
+
+    /// The staging table, and whether this import may write straight into
+    /// `reports`: when no stored report has an external id (nothing to
+    /// match, as in a first import) and the import turns out large.
+    async fn start_staging(&mut self) -> Result<()> {
+        sqlx::query(
+            "CREATE TEMP TABLE import_reports (
+                 feature BIGINT NOT NULL, line BIGINT NOT NULL, col BIGINT NOT NULL,
+                 procedure_id BIGINT NOT NULL, external_id TEXT, category TEXT NOT NULL,
+                 description TEXT NOT NULL, status TEXT NOT NULL,
+                 lon DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL,
+                 created TIMESTAMPTZ, contact_email TEXT
+             ) ON COMMIT DROP",
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        // Hash aggregates and index builds of a million rows in memory, for
+        // this transaction only.
+        sqlx::query("SET LOCAL work_mem = '256MB'")
             .execute(&mut *self.tx)
             .await?;
-            self.staging = true;
-        }
+        sqlx::query("SET LOCAL maintenance_work_mem = '512MB'")
+            .execute(&mut *self.tx)
+            .await?;
+        let matching: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM reports WHERE external_id IS NOT NULL)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let rows: f32 = sqlx::query_scalar(
+            "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = 'reports'::regclass",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.staging = Staging::Table {
+            staged: 0,
+            matching,
+            direct_from: (!matching).then(|| DIRECT_FROM.max((rows / 4.0) as i64)),
+        };
+        Ok(())
+    }
+
+    async fn copy_into_table(&mut self, batch: &[StagedReport]) -> Result<()> {
+        use std::io::Write;
         let mut data = Vec::with_capacity(batch.len() * 200);
         for s in batch {
             let r = &s.report;
@@ -619,21 +770,218 @@ impl PgTx {
         Ok(())
     }
 
-    pub(crate) async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
-        if !self.staging {
-            return Ok(Merged::default());
+    /// From now on reports go straight into `reports`: its secondary indexes
+    /// and foreign keys are dropped (which locks the table until commit),
+    /// and the reports staged so far move there in file order.
+    async fn go_direct(&mut self) -> Result<()> {
+        let Staging::Table { staged, .. } = self.staging else {
+            return Ok(());
+        };
+        sqlx::query("SAVEPOINT bulk").execute(&mut *self.tx).await?;
+        let mut dropped = self.drop_secondary().await?;
+        // The primary key too, unless another table refers to it: COPY
+        // maintaining it takes a third longer than building it afterwards.
+        let key: Option<(String, String)> = sqlx::query_as(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = 'reports'::regclass AND contype = 'p'
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint
+                               WHERE confrelid = 'reports'::regclass AND contype = 'f')",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some((name, definition)) = key {
+            sqlx::query(codec::assembled(format!(
+                "ALTER TABLE reports DROP CONSTRAINT \"{name}\""
+            )))
+            .execute(&mut *self.tx)
+            .await?;
+            dropped.primary_key = Some((name, definition));
         }
-        // Hash aggregates and index builds of a million rows in memory, for
-        // this transaction only.
-        sqlx::query("SET LOCAL work_mem = '256MB'")
+        // Ids above the largest stored or handed out are this import's: the
+        // table is locked against other writers now.
+        let after: i64 = sqlx::query_scalar(
+            "SELECT greatest(
+                 (SELECT max(id) FROM reports),
+                 (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END
+                  FROM reports_id_seq),
+                 0)",
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query(codec::assembled(format!(
+            "INSERT INTO reports ({REPORT_COLUMNS})
+             SELECT procedure_id, external_id, category, description, status,
+                    ST_SetSRID(ST_MakePoint(lon, lat), 4326), coalesce(created, now()),
+                    contact_email
+             FROM import_reports ORDER BY feature"
+        )))
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("TRUNCATE import_reports")
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query("SET LOCAL maintenance_work_mem = '512MB'")
+        self.staging = Staging::Direct {
+            staged,
+            after,
+            dropped,
+        };
+        Ok(())
+    }
+
+    /// Drops the secondary indexes and foreign keys of `reports`, for a bulk
+    /// write (inside a savepoint); what [`Self::restore_secondary`] builds again.
+    async fn drop_secondary(&mut self) -> Result<Dropped> {
+        let foreign_keys: Vec<(String, String)> = sqlx::query_as(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = 'reports'::regclass AND contype = 'f' ORDER BY conname",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for (name, _) in &foreign_keys {
+            sqlx::query(codec::assembled(format!(
+                "ALTER TABLE reports DROP CONSTRAINT \"{name}\""
+            )))
             .execute(&mut *self.tx)
             .await?;
-        let staged: i64 = sqlx::query_scalar("SELECT count(*) FROM import_reports")
-            .fetch_one(&mut *self.tx)
+        }
+        // Unique ones first: when one cannot be built again, the others
+        // need not be.
+        let indexes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT i.relname::text, pg_get_indexdef(i.oid)
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+             WHERE x.indrelid = 'reports'::regclass AND NOT x.indisprimary
+             ORDER BY x.indisunique DESC, i.relname",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for (name, _) in &indexes {
+            sqlx::query(codec::assembled(format!("DROP INDEX \"{name}\"")))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(Dropped {
+            primary_key: None,
+            indexes,
+            foreign_keys,
+        })
+    }
+
+    /// Builds the dropped indexes and foreign keys again; `Ok(false)` when a
+    /// unique index cannot be built because the rows repeat a key (the
+    /// transaction is then back at savepoint `restore`, before the attempt).
+    async fn restore_secondary(&mut self, dropped: &Dropped) -> Result<bool> {
+        if let Some((name, definition)) = &dropped.primary_key {
+            // Ids come from the sequence: they do not repeat.
+            sqlx::query(codec::assembled(format!(
+                "ALTER TABLE reports ADD CONSTRAINT \"{name}\" {definition}"
+            )))
+            .execute(&mut *self.tx)
             .await?;
+        }
+        for (_, definition) in &dropped.indexes {
+            sqlx::query("SAVEPOINT restore")
+                .execute(&mut *self.tx)
+                .await?;
+            match sqlx::query(codec::assembled(definition.clone()))
+                .execute(&mut *self.tx)
+                .await
+            {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT restore")
+                        .execute(&mut *self.tx)
+                        .await?;
+                    return Ok(false);
+                }
+                other => other?,
+            };
+            sqlx::query("RELEASE SAVEPOINT restore")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for (name, definition) in &dropped.foreign_keys {
+            sqlx::query(codec::assembled(format!(
+                "ALTER TABLE reports ADD CONSTRAINT \"{name}\" {definition}"
+            )))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(true)
+    }
+
+    pub(crate) async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
+        match std::mem::take(&mut self.staging) {
+            Staging::None => Ok(Merged::default()),
+            Staging::Table {
+                staged, matching, ..
+            } => self.merge_table(staged, matching, listed).await,
+            Staging::Direct {
+                staged,
+                after,
+                dropped,
+            } => self.merge_direct(staged, after, &dropped, listed).await,
+        }
+    }
+
+    /// The end of a direct import: indexes and foreign keys back, the
+    /// inserted ids recorded for the change feed.
+    async fn merge_direct(
+        &mut self,
+        staged: i64,
+        after: i64,
+        dropped: &Dropped,
+        listed: usize,
+    ) -> Result<Merged> {
+        if !self.restore_secondary(dropped).await? {
+            // The rows are still there: their ordinals are their features.
+            let rows = sqlx::query(
+                "WITH ours AS (
+                     SELECT procedure_id, external_id,
+                            row_number() OVER (ORDER BY id) - 1 AS feature
+                     FROM reports WHERE id > $2),
+                 d AS (
+                     SELECT feature, external_id,
+                            min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
+                            count(*) OVER (PARTITION BY procedure_id, external_id) AS n
+                     FROM ours WHERE external_id IS NOT NULL)
+                 SELECT feature, NULL::bigint AS line, NULL::bigint AS col, external_id, first,
+                        count(*) OVER () AS total
+                 FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
+            )
+            .bind(i64::try_from(listed).unwrap_or(i64::MAX))
+            .bind(after)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            sqlx::query("ROLLBACK TO SAVEPOINT bulk")
+                .execute(&mut *self.tx)
+                .await?;
+            return codec::duplicates(&rows);
+        }
+        let placeholder = self.placeholder().await?;
+        let inserted: Option<i32> = sqlx::query_scalar(
+            "INSERT INTO changes (seq, entity, op, ids)
+             SELECT $1, 'report', 'insert', array_agg(id ORDER BY id) FROM reports
+             WHERE id > $2 HAVING count(*) > 0
+             RETURNING cardinality(ids)",
+        )
+        .bind(placeholder)
+        .bind(after)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if inserted.is_some() {
+            self.placeholders.push(placeholder);
+        }
+        sqlx::query("RELEASE SAVEPOINT bulk")
+            .execute(&mut *self.tx)
+            .await?;
+        let inserted = u64::try_from(inserted.unwrap_or(0)).unwrap_or(0);
+        debug_assert_eq!(Ok(inserted), u64::try_from(staged));
+        Ok(Merged {
+            inserted,
+            ..Merged::default()
+        })
+    }
+
+    async fn merge_table(&mut self, staged: i64, matching: bool, listed: usize) -> Result<Merged> {
         let rows: f32 = sqlx::query_scalar(
             "SELECT greatest(reltuples, 0)::real FROM pg_class WHERE oid = 'reports'::regclass",
         )
@@ -648,13 +996,6 @@ impl PgTx {
                 return self.duplicates(listed).await;
             }
         }
-        // Whether any stored report can match (has an external id at all):
-        // a first import skips the matching.
-        let matching: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM reports WHERE external_id IS NOT NULL)",
-        )
-        .fetch_one(&mut *self.tx)
-        .await?;
         let mut updated = 0;
         if matching {
             let placeholder = self.placeholder().await?;
@@ -689,40 +1030,12 @@ impl PgTx {
                 .unwrap_or(0);
             }
         }
-        // (index name, definition) of the secondary indexes rebuilt, and
-        // (name, definition) of the foreign keys checked again in one pass.
-        let mut rebuild: Vec<(String, String)> = Vec::new();
-        let mut foreign_keys: Vec<(String, String)> = Vec::new();
+        let mut dropped = Dropped::default();
         if bulk {
             // Repeated ids show when the unique index is built again; then
             // all of this is undone and they are listed.
             sqlx::query("SAVEPOINT bulk").execute(&mut *self.tx).await?;
-            foreign_keys = sqlx::query_as(
-                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
-                 WHERE conrelid = 'reports'::regclass AND contype = 'f' ORDER BY conname",
-            )
-            .fetch_all(&mut *self.tx)
-            .await?;
-            for (name, _) in &foreign_keys {
-                sqlx::query(codec::assembled(format!(
-                    "ALTER TABLE reports DROP CONSTRAINT \"{name}\""
-                )))
-                .execute(&mut *self.tx)
-                .await?;
-            }
-            rebuild = sqlx::query_as(
-                "SELECT i.relname::text, pg_get_indexdef(i.oid)
-                 FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
-                 WHERE x.indrelid = 'reports'::regclass AND NOT x.indisprimary
-                 ORDER BY i.relname",
-            )
-            .fetch_all(&mut *self.tx)
-            .await?;
-            for (name, _) in &rebuild {
-                sqlx::query(codec::assembled(format!("DROP INDEX \"{name}\"")))
-                    .execute(&mut *self.tx)
-                    .await?;
-            }
+            dropped = self.drop_secondary().await?;
         }
         let placeholder = self.placeholder().await?;
         let not_stored = if matching {
@@ -734,8 +1047,7 @@ impl PgTx {
         };
         let inserted: Option<i32> = sqlx::query_scalar(codec::assembled(format!(
             "WITH ins AS (
-                 INSERT INTO reports (procedure_id, external_id, category, description, status,
-                                      location, created, contact_email)
+                 INSERT INTO reports ({REPORT_COLUMNS})
                  SELECT procedure_id, external_id, category, description, status,
                         ST_SetSRID(ST_MakePoint(lon, lat), 4326), coalesce(created, now()),
                         contact_email
@@ -754,32 +1066,12 @@ impl PgTx {
             self.placeholders.push(placeholder);
         }
         if bulk {
-            let mut rebuilt = Ok(());
-            for (_, definition) in &rebuild {
-                rebuilt = sqlx::query(codec::assembled(definition.clone()))
+            if !self.restore_secondary(&dropped).await? {
+                sqlx::query("ROLLBACK TO SAVEPOINT bulk")
                     .execute(&mut *self.tx)
-                    .await
-                    .map(drop);
-                if rebuilt.is_err() {
-                    break;
-                }
-            }
-            match rebuilt {
-                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23505") => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT bulk")
-                        .execute(&mut *self.tx)
-                        .await?;
-                    self.placeholders.retain(|p| *p != placeholder);
-                    return self.duplicates(listed).await;
-                }
-                other => other?,
-            }
-            for (name, definition) in &foreign_keys {
-                sqlx::query(codec::assembled(format!(
-                    "ALTER TABLE reports ADD CONSTRAINT \"{name}\" {definition}"
-                )))
-                .execute(&mut *self.tx)
-                .await?;
+                    .await?;
+                self.placeholders.retain(|p| *p != placeholder);
+                return self.duplicates(listed).await;
             }
             sqlx::query("RELEASE SAVEPOINT bulk")
                 .execute(&mut *self.tx)

@@ -284,16 +284,28 @@ fn staged(n: usize, repeat: bool) -> Vec<crate::StagedReport> {
         .collect()
 }
 
-/// Large merges on PostGIS rebuild the reports' indexes and foreign key;
-/// afterwards they are all there again, and a repeated id undoes the bulk
-/// work and is listed with its place.
-#[tokio::test]
-async fn a_bulk_merge_keeps_the_schema_and_finds_repeated_ids() {
-    let Some(url) = scratch_postgres("bulk").await else {
+/// Large imports on PostGIS rebuild the reports' indexes and keys: straight
+/// into the table when no stored report has an external id (`direct`),
+/// else through the staging table and a bulk merge. Afterwards indexes and
+/// constraints are all there again; a repeated id undoes the bulk work and
+/// is listed (where it starts only from the staging table: the import knows
+/// that in the direct case).
+async fn bulk_import(test: &str, direct: bool) {
+    let Some(url) = scratch_postgres(test).await else {
         return;
     };
     let store = Store::open(&url).await.unwrap();
     write_one_of_each(&store).await;
+    if !direct {
+        // A stored report the file's ids could match.
+        let mut tx = store.begin().await.unwrap();
+        let r = tx.next_report_id().await.unwrap();
+        let mut stored = report(r, ProcedureId(1));
+        stored.external_id = Some("stored".into());
+        tx.insert_report(&stored).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let stored = if direct { 1 } else { 2 };
     let schema = || async {
         let DatabaseUrl::Postgres(raw) = &url else {
             unreachable!()
@@ -319,18 +331,28 @@ async fn a_bulk_merge_keeps_the_schema_and_finds_repeated_ids() {
     }
     let merged = tx.merge_staged_reports(10).await.unwrap();
     assert_eq!(merged.duplicate_count, 1);
+    let (line, column) = if direct {
+        (None, None)
+    } else {
+        (Some(n as u64 + 1), Some(1))
+    };
     assert_eq!(
         merged.duplicates,
         vec![crate::Duplicate {
             feature: n - 1,
-            line: n as u64 + 1,
-            column: 1,
+            line,
+            column,
             external_id: "r0".into(),
             first: 0,
         }]
     );
     drop(tx);
-    assert_eq!(store.snapshot().await.unwrap().reports.len(), 1);
+    assert_eq!(store.snapshot().await.unwrap().reports.len(), stored);
+    assert_eq!(
+        schema().await,
+        before,
+        "a rolled back import leaves the schema"
+    );
 
     let mut tx = store.begin().await.unwrap();
     for batch in staged(n, false).chunks(10_000) {
@@ -340,10 +362,29 @@ async fn a_bulk_merge_keeps_the_schema_and_finds_repeated_ids() {
     assert_eq!((merged.inserted, merged.duplicate_count), (n as u64, 0));
     let seq = tx.commit().await.unwrap();
     assert_eq!(schema().await, before, "indexes and constraints are back");
-    assert_eq!(store.snapshot().await.unwrap().reports.len(), n + 1);
+    let snapshot = store.snapshot().await.unwrap();
+    assert_eq!(snapshot.reports.len(), n + stored);
+    let mut ids: Vec<_> = snapshot.reports.iter().map(|r| r.id.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n + stored, "ids are unique");
     // The change feed names every inserted report.
     let ChangeFeed::Changes(set) = store.read_changes(seq - 1, 1_000_000).await.unwrap() else {
         panic!("no changes")
     };
     assert_eq!(set.changes.reports.len(), n);
+    // Later reports get ids after the import's.
+    let mut tx = store.begin().await.unwrap();
+    let next = tx.next_report_id().await.unwrap();
+    assert!(next.0 > *ids.last().unwrap(), "{next:?}");
+}
+
+#[tokio::test]
+async fn a_first_bulk_import_goes_straight_into_the_table() {
+    bulk_import("bulk_direct", true).await;
+}
+
+#[tokio::test]
+async fn a_bulk_import_with_ids_to_match_is_merged_in_bulk() {
+    bulk_import("bulk_merge", false).await;
 }
