@@ -85,6 +85,21 @@ measure() {
     printf '%-34s %8.1f s %8.0f MB\n' "$name" "$wall" "$((rss / 1024))"
 }
 
+# Lets the cluster settle before a measurement: the previous load's dirty
+# buffers written out, and no autovacuum worker still analysing the table
+# it filled (which would otherwise run beside the next tool, on these two
+# cores, and slow whichever comes second).
+settle() {
+    "${PSQL[@]}" -d postgres -c CHECKPOINT
+    for _ in $(seq 120); do
+        busy=$("${PSQL[@]}" -d postgres -tAc \
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
+        [ "$busy" = 0 ] && break
+        sleep 1
+    done
+    sleep 2
+}
+
 declare -A WALL RSS
 for size in 1x 3x; do
     file=$WL/reports.geojson
@@ -94,9 +109,11 @@ for size in 1x 3x; do
     # The workload's organisations and procedures, which the reports name.
     PARTIMAP_WORKLOAD=$WL cargo bench --locked -q --bench load_workload -- --bench "$BASE/pm_$size" --no-reports >/dev/null
     say "reports ($size, $(du -m "$file" | cut -f1) MB)"
+    settle
     measure "ogr2ogr $size" ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$PORT user=postgres dbname=ogr_$size" \
         "$file" -nln reports -lco GEOMETRY_NAME=geom --config PG_USE_COPY YES
     read -r WALL[ogr$size] RSS[ogr$size] <"$OUT/ogr2ogr $size.time"
+    settle
     measure "partimap import $size" target/release/partimap import "$file" --layer reports \
         --database-url "$BASE/pm_$size" --no-sample --log-format json
     read -r WALL[pm$size] RSS[pm$size] <"$OUT/partimap import $size.time"
@@ -105,6 +122,7 @@ for size in 1x 3x; do
 done
 
 say "a tile server started on the imported database (1x): time to /readyz 200"
+settle
 SERVE_PORT=$(postgis_free_port)
 start=$(date +%s.%N)
 target/release/partimap serve --database-url "$BASE/pm_1x" --no-sample --bind "127.0.0.1:$SERVE_PORT" \

@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use partimap_index::Index;
-use partimap_store::{ChangeFeed, Snapshot, Store};
+use partimap_index::{Index, IndexConfig};
+use partimap_store::{ChangeFeed, Store};
 use partimap_tiles::TilesState;
 
 /// The longest a change waits for this process when a notification is lost.
@@ -22,25 +22,46 @@ pub const POLL: Duration = Duration::from_secs(1);
 /// cheaper than applying them in place.
 pub const MAX_IN_PLACE: usize = 50_000;
 
-/// Builds the index from a snapshot (seconds for a million reports: call it
-/// off the async threads).
-pub fn build_index(snapshot: &Snapshot) -> Index {
+/// Reads a snapshot and builds the index from it, with the change sequence
+/// number it stands at. The procedures (their areas generalised for every
+/// zoom, on every core) are indexed while the reports are still being read;
+/// the reports are indexed once they are all there. Seconds for a million
+/// reports; the work happens off the async threads.
+pub async fn read_and_index(store: &Store) -> anyhow::Result<(Index, i64)> {
     let started = std::time::Instant::now();
-    let index = Index::build(
-        &snapshot.organisations,
-        &snapshot.procedures,
-        &snapshot.reports,
-    );
+    let mut procedures = None;
+    let snapshot = store
+        .snapshot_with(|organisations, list| {
+            let (organisations, list) = (organisations.to_vec(), list.to_vec());
+            procedures = Some(tokio::task::spawn_blocking(move || {
+                Index::with_procedures(IndexConfig::default(), &organisations, &list)
+            }));
+        })
+        .await
+        .context("could not read the store")?;
+    let read = started.elapsed();
+    let mut index = match procedures {
+        Some(task) => task.await.context("indexing the procedures")?,
+        None => Index::default(),
+    };
+    let seq = snapshot.seq;
+    let index = tokio::task::spawn_blocking(move || {
+        index.load_reports(&snapshot.reports);
+        index
+    })
+    .await
+    .context("indexing the reports")?;
     let (procedures, unplaced) = index.procedure_counts();
     tracing::info!(
         procedures,
         unplaced,
         reports = index.report_count(),
-        seq = snapshot.seq,
+        seq,
+        read_ms = read.as_millis() as u64,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "index built"
     );
-    index
+    Ok((index, seq))
 }
 
 /// Follows the store from change `seq` on, until the runtime stops.
@@ -103,11 +124,7 @@ async fn step(store: &Store, tiles: &TilesState, seq: i64) -> anyhow::Result<i64
             Ok(next)
         }
         ChangeFeed::TooMany { .. } => {
-            let snapshot = store.snapshot().await?;
-            let next = snapshot.seq;
-            let index = tokio::task::spawn_blocking(move || build_index(&snapshot))
-                .await
-                .context("building the index")?;
+            let (index, next) = read_and_index(store).await?;
             let dropped = tiles.replace(index);
             tracing::info!(
                 seq = next,

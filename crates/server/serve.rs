@@ -43,9 +43,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 /// change sequence number it reflects.
 pub async fn open_and_index(config: &Config) -> anyhow::Result<(Store, Index, i64)> {
     let store = open_store(config).await?;
-    let snapshot = store.snapshot().await.context("could not read the store")?;
-    let seq = snapshot.seq;
-    let index = tokio::task::spawn_blocking(move || follow::build_index(&snapshot)).await?;
+    let (index, seq) = follow::read_and_index(&store).await?;
     Ok((store, index, seq))
 }
 

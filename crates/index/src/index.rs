@@ -279,6 +279,18 @@ impl Index {
         procedures: &[Procedure],
         reports: &[Report],
     ) -> Self {
+        let mut index = Self::with_procedures(config, organisations, procedures);
+        index.load_reports(reports);
+        index
+    }
+
+    /// The first half of [`Index::build_with`]: organisations and procedures,
+    /// no reports yet (a server start does this while the reports are read).
+    pub fn with_procedures(
+        config: IndexConfig,
+        organisations: &[Organisation],
+        procedures: &[Procedure],
+    ) -> Self {
         let mut index = Self {
             config,
             ..Self::default()
@@ -315,41 +327,69 @@ impl Index {
             }
         }
         index.procedure_tree = RTree::bulk_load(entries);
+        index
+    }
+
+    /// The second half of [`Index::build_with`]: the reports, into an index
+    /// that has none yet (else nothing happens: change it with `apply`).
+    pub fn load_reports(&mut self, reports: &[Report]) {
+        if !self.report_positions.is_empty() {
+            return;
+        }
+        let index = self;
+        let config = index.config;
         let entries: Vec<_> = reports
             .iter()
             .filter_map(|r| index.index_report(r))
             .collect();
-        for e in &entries {
-            index
-                .report_positions
-                .insert(e.data.id, (e.data.position, e.data.procedure));
-            index
-                .members
-                .entry(e.data.procedure)
-                .or_default()
-                .insert(e.data.id);
-        }
-        let mut by_procedure: HashMap<ProcedureId, Vec<&IndexedReport>> = HashMap::new();
-        for e in &entries {
-            by_procedure
-                .entry(e.data.procedure)
-                .or_default()
-                .push(&e.data);
-        }
+        // Three independent parts, side by side: the report tree (one
+        // thread), each procedure's clusters (every core, the largest
+        // procedures first so that a hot one does not finish alone at the
+        // end), and the maps from reports to places and procedures.
+        let this = &*index;
+        let (report_tree, (hierarchies, (report_positions, members))) = rayon::join(
+            || RTree::bulk_load(entries.clone()),
+            || {
+                rayon::join(
+                    || {
+                        let mut by_procedure: HashMap<ProcedureId, Vec<&IndexedReport>> =
+                            HashMap::new();
+                        for e in &entries {
+                            by_procedure
+                                .entry(e.data.procedure)
+                                .or_default()
+                                .push(&e.data);
+                        }
+                        let mut by_procedure: Vec<_> = by_procedure.into_iter().collect();
+                        by_procedure.sort_unstable_by_key(|(id, reports)| {
+                            (std::cmp::Reverse(reports.len()), *id)
+                        });
+                        by_procedure
+                            .into_par_iter()
+                            .map(|(procedure, reports)| {
+                                (procedure, this.hierarchy(procedure, reports.into_iter()))
+                            })
+                            .collect::<Vec<(ProcedureId, Hierarchy)>>()
+                    },
+                    || {
+                        let mut positions = HashMap::with_capacity(entries.len());
+                        let mut members: HashMap<ProcedureId, HashSet<ReportId>> = HashMap::new();
+                        for e in &entries {
+                            positions.insert(e.data.id, (e.data.position, e.data.procedure));
+                            members
+                                .entry(e.data.procedure)
+                                .or_default()
+                                .insert(e.data.id);
+                        }
+                        (positions, members)
+                    },
+                )
+            },
+        );
+        index.report_tree = report_tree;
+        index.report_positions = report_positions;
+        index.members = members;
         let mut cluster_entries = vec![Vec::new(); usize::from(config.cluster_below_zoom)];
-        // Each procedure's clusters on every core; the largest first, so that
-        // a hot procedure does not finish alone at the end.
-        let mut by_procedure: Vec<_> = by_procedure.into_iter().collect();
-        by_procedure.sort_unstable_by_key(|(id, reports)| (std::cmp::Reverse(reports.len()), *id));
-        let hierarchies: Vec<(ProcedureId, Hierarchy)> = {
-            let this = &index;
-            by_procedure
-                .into_par_iter()
-                .map(|(procedure, reports)| {
-                    (procedure, this.hierarchy(procedure, reports.into_iter()))
-                })
-                .collect()
-        };
         for (procedure, hierarchy) in hierarchies {
             for (zoom, level) in hierarchy.levels.iter().enumerate() {
                 cluster_entries[zoom]
@@ -357,9 +397,10 @@ impl Index {
             }
             index.hierarchies.insert(procedure, hierarchy);
         }
-        index.cluster_trees = cluster_entries.into_iter().map(RTree::bulk_load).collect();
-        index.report_tree = RTree::bulk_load(entries);
-        index
+        index.cluster_trees = cluster_entries
+            .into_par_iter()
+            .map(RTree::bulk_load)
+            .collect();
     }
 
     fn refresh_ancestors(&mut self) {

@@ -117,6 +117,23 @@ pub(crate) fn report(row: &impl Columns) -> Result<Report> {
     })
 }
 
+/// A report of a snapshot (columns id, procedure_id, category, status,
+/// lon, lat; `created` decoded by the caller): no text, no external id.
+pub(crate) fn snapshot_report(row: &impl Columns, created: DateTime<Utc>) -> Result<Report> {
+    let id = row.int("id")?;
+    Ok(Report {
+        id: ReportId(id),
+        procedure: ProcedureId(row.int("procedure_id")?),
+        external_id: None,
+        category: row.text("category")?,
+        description: String::new(),
+        status: vocabulary("report", id, &row.text("status")?)?,
+        location: Point::new(row.float("lon")?, row.float("lat")?),
+        created,
+        contact: None,
+    })
+}
+
 /// A statement assembled with `format!` from this crate's constant
 /// statements and clauses — never from input, which is always bound.
 pub(crate) fn assembled(sql: String) -> sqlx::AssertSqlSafe<String> {

@@ -379,7 +379,17 @@ impl Store {
 
     /// Reads everything the index needs, consistently (one transaction).
     pub async fn snapshot(&self) -> Result<Snapshot> {
-        dispatch!(&self.backend, b => b.snapshot().await)
+        self.snapshot_with(|_, _| {}).await
+    }
+
+    /// As [`Store::snapshot`]; `early` sees the organisations and procedures
+    /// as soon as they are read, before the reports (so that a server start
+    /// can index the procedures while the reports arrive).
+    pub async fn snapshot_with(
+        &self,
+        early: impl FnOnce(&[Organisation], &[Procedure]) + Send,
+    ) -> Result<Snapshot> {
+        dispatch!(&self.backend, b => b.snapshot(early).await)
     }
 
     /// What changed after `after`, up to the last committed change, read in

@@ -51,12 +51,11 @@ const REPORTS: &str = "SELECT id, procedure_id, external_id, category, descripti
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
      FROM reports";
-// A snapshot feeds the index, which keeps no report text: reports come
-// without their description.
-const SNAPSHOT_REPORTS: &str = "SELECT id, procedure_id, external_id, category, '' AS description,
-            status,
-            ST_X(location) AS lon, ST_Y(location) AS lat,
-            to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
+// A snapshot feeds the index, which keeps no report text and no external
+// id: reports come without them, in typed columns (binary on the wire; no
+// time formatted as text and parsed again).
+const SNAPSHOT_REPORTS: &str = "SELECT id, procedure_id, category, status,
+            ST_X(location) AS lon, ST_Y(location) AS lat, created
      FROM reports";
 
 /// The PostGIS store's pool.
@@ -106,21 +105,27 @@ impl PgStore {
         Ok(tx)
     }
 
-    pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
+    pub(crate) async fn snapshot(
+        &self,
+        early: impl FnOnce(&[Organisation], &[Procedure]) + Send,
+    ) -> Result<Snapshot> {
         let mut tx = self.read_tx().await?;
         let seq = last_seq(&mut tx).await?;
-        let organisations = sqlx::query(codec::assembled(format!("{ORGANISATIONS} ORDER BY id")))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(codec::organisation)
-            .collect::<Result<_>>()?;
-        let procedures = sqlx::query(codec::assembled(format!("{PROCEDURES} ORDER BY id")))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(codec::procedure)
-            .collect::<Result<_>>()?;
+        let organisations: Vec<Organisation> =
+            sqlx::query(codec::assembled(format!("{ORGANISATIONS} ORDER BY id")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(codec::organisation)
+                .collect::<Result<_>>()?;
+        let procedures: Vec<Procedure> =
+            sqlx::query(codec::assembled(format!("{PROCEDURES} ORDER BY id")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(codec::procedure)
+                .collect::<Result<_>>()?;
+        early(&organisations, &procedures);
         let mut reports = Vec::new();
         {
             let mut rows = sqlx::query(codec::assembled(format!(
@@ -129,7 +134,10 @@ impl PgStore {
             )))
             .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
-                reports.push(codec::report(&row)?);
+                reports.push(codec::snapshot_report(
+                    &row,
+                    row.try_get::<chrono::DateTime<chrono::Utc>, _>("created")?,
+                )?);
             }
         }
         reports.shrink_to_fit();

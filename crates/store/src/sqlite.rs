@@ -85,21 +85,27 @@ impl SqliteStore {
         Ok(!row.try_get::<bool, _>("any")?)
     }
 
-    pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
+    pub(crate) async fn snapshot(
+        &self,
+        early: impl FnOnce(&[Organisation], &[Procedure]) + Send,
+    ) -> Result<Snapshot> {
         let mut tx = self.pool.begin().await?;
         let seq = last_seq(&mut tx).await?;
-        let organisations = sqlx::query(codec::assembled(format!("{ORGANISATIONS} ORDER BY id")))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(codec::organisation)
-            .collect::<Result<_>>()?;
-        let procedures = sqlx::query(codec::assembled(format!("{PROCEDURES} ORDER BY id")))
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(codec::procedure)
-            .collect::<Result<_>>()?;
+        let organisations: Vec<Organisation> =
+            sqlx::query(codec::assembled(format!("{ORGANISATIONS} ORDER BY id")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(codec::organisation)
+                .collect::<Result<_>>()?;
+        let procedures: Vec<Procedure> =
+            sqlx::query(codec::assembled(format!("{PROCEDURES} ORDER BY id")))
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(codec::procedure)
+                .collect::<Result<_>>()?;
+        early(&organisations, &procedures);
         // Row by row: a million rows held at once would take several times
         // the memory of the reports made of them.
         let mut reports = Vec::new();
