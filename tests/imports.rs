@@ -318,6 +318,67 @@ fn imports_reach_the_map_on_postgis() {
     }
 }
 
+/// `replace` for reports: the organisation's imported reports become the
+/// file's (changed ones updated, missing ones deleted); the sample's
+/// citizens' reports in the same procedure, which have no id, stay — else
+/// they would be counted as deleted. A dry run counts and keeps.
+fn reports_replace(setup: &Setup) {
+    let report = |id: &str, description: &str| {
+        json!({"type": "Feature", "id": id,
+               "geometry": {"type": "Point", "coordinates": [8.022248, 50.882087]},
+               "properties": {"procedure": "maengelmelder", "category": "litter",
+                              "description": description}})
+    };
+    let import = |query: &str, features: Vec<Value>| {
+        let (status, answer) = post(setup, query, Some(&setup.siegen), &[], collection(features));
+        assert_eq!(status, 200, "{answer}");
+        let count = |k: &str| answer[k].as_u64().unwrap();
+        [
+            count("inserted"),
+            count("updated"),
+            count("unchanged"),
+            count("deleted"),
+        ]
+    };
+    let three = vec![
+        report("a", "eins"),
+        report("b", "zwei"),
+        report("c", "drei"),
+    ];
+    assert_eq!(import("layer=reports", three), [3, 0, 0, 0]);
+    let two = || vec![report("a", "eins"), report("b", "zwei, geändert")];
+    assert_eq!(
+        import("layer=reports&mode=replace&dry_run=true", two()),
+        [0, 1, 1, 1]
+    );
+    assert_eq!(import("layer=reports&mode=replace", two()), [0, 1, 1, 1]);
+    assert_eq!(import("layer=reports&mode=replace", two()), [0, 0, 2, 0]);
+    let (status, answer) = post(
+        setup,
+        "layer=reports&mode=replace",
+        Some(&setup.admin),
+        &[],
+        collection(two()),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["detail"],
+        "organisation: replace needs the organisation whose data the file replaces"
+    );
+}
+
+#[test]
+fn reports_replace_on_the_embedded_store() {
+    reports_replace(&embedded());
+}
+
+#[test]
+fn reports_replace_on_postgis() {
+    if let Some(setup) = postgis("reports_replace") {
+        reports_replace(&setup);
+    }
+}
+
 /// A first import of many reports on PostGIS goes straight into the reports
 /// table (its indexes built again afterwards): an id the file repeats is
 /// still named with both features and where the repeat starts, and nothing
@@ -423,14 +484,13 @@ fn bad_imports_are_refused_with_what_and_where_and_write_nothing() {
         ("layer=procedures", Some(admin), collection(vec![good()]), 422, "/rejections/0/problems/0/message",
          "is required in an import for several organisations (no organisation parameter)"),
         ("layer=procedures&mode=replace", Some(admin), collection(vec![good()]), 400, "/detail",
-         "organisation: replace needs the organisation whose procedures the file replaces"),
+         "organisation: replace needs the organisation whose data the file replaces"),
         ("crs=EPSG:25832", Some(siegen), collection(vec![good()]), 400, "/detail", "layer: required (procedures or reports)"),
         ("layer=parks", Some(siegen), collection(vec![good()]), 400, "/detail", "layer: unknown layer \"parks\""),
         ("layer=procedures&crs=EPSG:2056", Some(siegen), collection(vec![good()]), 400, "/detail", "crs: unsupported \"EPSG:2056\""),
         ("layer=procedures&dry_run=maybe", Some(siegen), collection(vec![good()]), 400, "/detail", "dry_run: expected true or false, not \"maybe\""),
         ("layer=procedures&mode=merge", Some(siegen), collection(vec![good()]), 400, "/detail", "mode: unknown mode \"merge\""),
         ("layer=procedures&format=x", Some(siegen), collection(vec![good()]), 400, "/detail", "unknown parameter \"format\""),
-        ("layer=reports&mode=replace", Some(siegen), collection(vec![good()]), 400, "/detail", "mode: replace is for procedures"),
         (utm, Some(siegen), b"[1, 2]".to_vec(), 400, "/detail",
          "the body is not GeoJSON: expected a GeoJSON FeatureCollection or Feature, not an array at line 1, column 1; nothing was written"),
         (utm, Some(siegen), b"{\"type\": \"FeatureCollection\", \"features\": [".to_vec(), 400, "/detail",

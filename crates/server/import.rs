@@ -34,8 +34,8 @@ pub struct ImportArgs {
     /// feature names its own].
     #[arg(long)]
     pub organisation: Option<String>,
-    /// upsert, or replace (the organisation's procedures become the
-    /// file's).
+    /// upsert, or replace (the organisation's procedures, or its imported
+    /// reports, become the file's; citizens' reports stay).
     #[arg(long, default_value = "upsert", value_parser = parse_mode)]
     pub mode: Mode,
     /// Validate and count, write nothing.
@@ -113,15 +113,10 @@ pub async fn run(config: Config, args: ImportArgs) -> anyhow::Result<i32> {
             })
         }
         None if args.mode == Mode::Replace => {
-            anyhow::bail!(
-                "--mode replace needs --organisation (whose procedures the file replaces)"
-            )
+            anyhow::bail!("--mode replace needs --organisation (whose data the file replaces)")
         }
         None => None,
     };
-    if args.layer == Layer::Reports && args.mode == Mode::Replace {
-        anyhow::bail!("--mode replace is for procedures; import reports with --mode upsert");
-    }
     let (mut input, total): (Box<dyn Read + Send>, Option<u64>) = if args.file.as_os_str() == "-" {
         (Box::new(std::io::stdin()), None)
     } else {

@@ -193,15 +193,10 @@ async fn import(
         .layer
         .ok_or_else(|| HttpError::bad_request("layer: required (procedures or reports)"))?;
     let mode = params.mode.unwrap_or(Mode::Upsert);
-    if layer == Layer::Reports && mode == Mode::Replace {
-        return Err(HttpError::bad_request(
-            "mode: replace is for procedures (matched by external_id); reports have no ids to match, import them with mode=upsert",
-        ));
-    }
     let organisation = organisation(&state.store, scope, params.organisation.as_deref()).await?;
     if organisation.is_none() && mode == Mode::Replace {
         return Err(HttpError::bad_request(
-            "organisation: replace needs the organisation whose procedures the file replaces",
+            "organisation: replace needs the organisation whose data the file replaces",
         ));
     }
     let options = Options {

@@ -54,11 +54,13 @@ impl Layer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
-    /// New features are inserted, procedures whose external id exists are
-    /// updated (or left when equal).
+    /// New features are inserted, those whose external id exists (a
+    /// procedure's within its organisation, a report's within its
+    /// procedure) are updated, or left when equal.
     Upsert,
-    /// As upsert, and the organisation's procedures missing from the file
-    /// are deleted with their reports: its set equals the file.
+    /// As upsert, and what the organisation has of the layer and the file
+    /// lacks is deleted: its procedures (with their reports), or its
+    /// imported reports (those with an id; citizens' reports stay).
     Replace,
 }
 
@@ -393,7 +395,10 @@ impl Import {
             self.merge().await?;
         }
         if self.writing() && self.options.mode == Mode::Replace {
-            self.delete_missing().await?;
+            match self.options.layer {
+                Layer::Procedures => self.delete_missing().await?,
+                Layer::Reports => self.delete_missing_reports().await?,
+            }
         }
         if self.outcome.rejected == 0 && !self.options.dry_run {
             self.tx().await?;
@@ -732,6 +737,18 @@ impl Import {
         self.outcome.inserted += count(merged.inserted);
         self.outcome.updated += count(merged.updated);
         self.outcome.unchanged += count(merged.unchanged);
+        Ok(())
+    }
+
+    /// Replace for reports: deletes the organisation's imported reports the
+    /// file does not hold (citizens' reports, which have no external id,
+    /// stay).
+    async fn delete_missing_reports(&mut self) -> Result<(), ImportError> {
+        let Some(scope) = self.options.organisation.clone() else {
+            return Ok(());
+        };
+        let deleted = self.tx().await?.delete_reports_not_staged(scope.id).await?;
+        self.outcome.deleted += usize::try_from(deleted).unwrap_or(usize::MAX);
         Ok(())
     }
 

@@ -146,6 +146,17 @@ pub(crate) const REPEATS_AN_ID: &str = "SELECT EXISTS (
     SELECT 1 FROM import_reports WHERE external_id IS NOT NULL
     GROUP BY procedure_id, external_id HAVING count(*) > 1)";
 
+/// `replace` for reports: the organisation's (`$1`/`?1`) imported reports
+/// the staging table does not hold go; their ids are returned (the same
+/// statement on both databases).
+pub(crate) const DELETE_REPORTS_NOT_STAGED: &str = "DELETE FROM reports
+    WHERE external_id IS NOT NULL
+      AND procedure_id IN (SELECT id FROM procedures WHERE organisation_id = $1)
+      AND NOT EXISTS (
+          SELECT 1 FROM import_reports s
+          WHERE s.procedure_id = reports.procedure_id AND s.external_id = reports.external_id)
+    RETURNING id";
+
 /// Columns: feature, line, col, external_id, first, total — a repeated id of
 /// a staged import, and how many repeats there are.
 pub(crate) fn duplicate(row: &impl Columns) -> Result<(crate::Duplicate, u64)> {

@@ -567,6 +567,19 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.merge_staged_reports(listed).await)
     }
 
+    /// `replace` for reports, after [`WriteTx::merge_staged_reports`]: deletes
+    /// the organisation's imported reports (those with an external id) that
+    /// the staged file does not hold; citizens' reports (no external id)
+    /// stay. How many were deleted.
+    pub async fn delete_reports_not_staged(&mut self, organisation: OrganisationId) -> Result<u64> {
+        let ids =
+            dispatch_tx!(&mut self.inner, t => t.delete_reports_not_staged(organisation).await)?;
+        for id in &ids {
+            self.recorded.push(Entity::Report, Op::Delete, *id);
+        }
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+    }
+
     /// Appends the changes to the sequence and commits; only then do readers
     /// see them. Returns the sequence number of the last change (the one
     /// before, when nothing changed).

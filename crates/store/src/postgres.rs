@@ -262,6 +262,7 @@ impl PgStore {
         Ok(PgTx {
             tx: self.pool.begin().await?,
             staging: Staging::None,
+            merged_direct: false,
             placeholders: Vec::new(),
         })
     }
@@ -354,6 +355,9 @@ pub struct PgTx {
     tx: Transaction<'static, Postgres>,
     /// Where staged reports (imports) go.
     staging: Staging,
+    /// Whether the staged reports went straight into `reports` (then no
+    /// stored report could match, and the file's are all there is).
+    merged_direct: bool,
     /// Change rows written before commit under negative placeholder
     /// numbers (bulk imports record their ids in the database); they get
     /// their sequence numbers at commit, under the change lock.
@@ -926,8 +930,30 @@ impl PgTx {
                 staged,
                 after,
                 dropped,
-            } => self.merge_direct(staged, after, &dropped, listed).await,
+            } => {
+                self.merged_direct = true;
+                self.merge_direct(staged, after, &dropped, listed).await
+            }
         }
+    }
+
+    pub(crate) async fn delete_reports_not_staged(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<i64>> {
+        // A direct import wrote into a table without external ids: the
+        // organisation's imported reports are the file's.
+        let staged: bool =
+            sqlx::query_scalar("SELECT to_regclass('pg_temp.import_reports') IS NOT NULL")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        if self.merged_direct || !staged {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(codec::DELETE_REPORTS_NOT_STAGED)
+            .bind(organisation.0)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     /// The end of a direct import: indexes and foreign keys back, the

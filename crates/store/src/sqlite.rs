@@ -499,6 +499,19 @@ impl SqliteTx {
         Ok(())
     }
 
+    pub(crate) async fn delete_reports_not_staged(
+        &mut self,
+        organisation: OrganisationId,
+    ) -> Result<Vec<i64>> {
+        if !self.staging {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(codec::DELETE_REPORTS_NOT_STAGED)
+            .bind(organisation.0)
+            .fetch_all(&mut *self.tx)
+            .await?)
+    }
+
     pub(crate) async fn merge_staged_reports(&mut self, listed: usize) -> Result<Merged> {
         if !self.staging {
             return Ok(Merged::default());
