@@ -391,9 +391,11 @@ enum Staging {
     },
     /// Straight into `reports` by binary COPY while the file is read, its
     /// secondary indexes and foreign keys dropped inside savepoint `bulk`
-    /// and built again at the merge. Rows with ids above `after` are this
-    /// import's, in file order (the ids come from the sequence, row by row,
-    /// and the table is locked against other writers).
+    /// and built again at the merge. The rows with ids `after + 1` to
+    /// `after + staged` are this import's, in file order: the import holds
+    /// the id sequence (no other transaction can take a number until it
+    /// ends) and numbers its rows itself — COPY calling `nextval` for every
+    /// row took a third of its time.
     Direct {
         staged: i64,
         after: i64,
@@ -410,16 +412,17 @@ struct Dropped {
     foreign_keys: Vec<(String, String)>,
 }
 
-/// The columns of `reports` an import writes, in the order of
-/// [`binary_reports`].
+/// The columns of `reports` an import writes (the id from the sequence).
 const REPORT_COLUMNS: &str =
     "procedure_id, external_id, category, description, status, location, created, contact_email";
+/// The columns of [`binary_reports`]: with the id.
+const DIRECT_COLUMNS: &str = "id, procedure_id, external_id, category, description, status, location, created, contact_email";
 
 /// Reports in PostgreSQL's binary COPY format (header, tuples, trailer) for
-/// `COPY reports (REPORT_COLUMNS) FROM STDIN (FORMAT binary)`: no number or
-/// time is formatted as text and parsed again. The location is EWKB, which
-/// PostGIS's binary input reads.
-fn binary_reports(batch: &[StagedReport]) -> Vec<u8> {
+/// `COPY reports (DIRECT_COLUMNS) FROM STDIN (FORMAT binary)`, numbered from
+/// `first_id`: no number or time is formatted as text and parsed again. The
+/// location is EWKB, which PostGIS's binary input reads.
+fn binary_reports(batch: &[StagedReport], first_id: i64) -> Vec<u8> {
     /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01.
     const PG_EPOCH_MICROS: i64 = 946_684_800_000_000;
     fn text(out: &mut Vec<u8>, s: Option<&str>) {
@@ -434,9 +437,11 @@ fn binary_reports(batch: &[StagedReport]) -> Vec<u8> {
     let mut out = Vec::with_capacity(19 + batch.len() * 160);
     out.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
     out.extend_from_slice(&[0; 8]); // flags, header extension length
-    for s in batch {
+    for (id, s) in (first_id..).zip(batch) {
         let r = &s.report;
-        out.extend_from_slice(&8i16.to_be_bytes());
+        out.extend_from_slice(&9i16.to_be_bytes());
+        out.extend_from_slice(&8i32.to_be_bytes());
+        out.extend_from_slice(&id.to_be_bytes());
         out.extend_from_slice(&8i32.to_be_bytes());
         out.extend_from_slice(&r.procedure.0.to_be_bytes());
         text(&mut out, r.external_id.as_deref());
@@ -668,15 +673,16 @@ impl PgTx {
         }
         let len = i64::try_from(batch.len()).unwrap_or(i64::MAX);
         match &mut self.staging {
-            Staging::Direct { staged, .. } => {
+            Staging::Direct { staged, after, .. } => {
+                let first_id = *after + *staged + 1;
                 *staged += len;
                 let mut copy = self
                     .tx
                     .copy_in_raw(&format!(
-                        "COPY reports ({REPORT_COLUMNS}) FROM STDIN (FORMAT binary)"
+                        "COPY reports ({DIRECT_COLUMNS}) FROM STDIN (FORMAT binary)"
                     ))
                     .await?;
-                copy.send(binary_reports(batch)).await?;
+                copy.send(binary_reports(batch, first_id)).await?;
                 copy.finish().await?;
                 Ok(())
             }
@@ -809,8 +815,12 @@ impl PgTx {
             .await?;
             dropped.primary_key = Some((name, definition));
         }
-        // Ids above the largest stored or handed out are this import's: the
-        // table is locked against other writers now.
+        // The id sequence, until commit: an ALTER SEQUENCE holds a lock that
+        // every nextval waits for (as inserts wait for the table's lock).
+        sqlx::query("ALTER SEQUENCE reports_id_seq INCREMENT BY 1")
+            .execute(&mut *self.tx)
+            .await?;
+        // Ids above the largest stored or handed out are this import's.
         let after: i64 = sqlx::query_scalar(
             "SELECT greatest(
                  (SELECT max(id) FROM reports),
@@ -821,12 +831,14 @@ impl PgTx {
         .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query(codec::assembled(format!(
-            "INSERT INTO reports ({REPORT_COLUMNS})
-             SELECT procedure_id, external_id, category, description, status,
+            "INSERT INTO reports ({DIRECT_COLUMNS})
+             SELECT $1 + row_number() OVER (ORDER BY feature), procedure_id, external_id,
+                    category, description, status,
                     ST_SetSRID(ST_MakePoint(lon, lat), 4326), coalesce(created, now()),
                     contact_email
-             FROM import_reports ORDER BY feature"
+             FROM import_reports"
         )))
+        .bind(after)
         .execute(&mut *self.tx)
         .await?;
         sqlx::query("TRUNCATE import_reports")
@@ -966,11 +978,10 @@ impl PgTx {
         listed: usize,
     ) -> Result<Merged> {
         if !self.restore_secondary(dropped).await? {
-            // The rows are still there: their ordinals are their features.
+            // The rows are still there: their ids give their features.
             let rows = sqlx::query(
                 "WITH ours AS (
-                     SELECT procedure_id, external_id,
-                            row_number() OVER (ORDER BY id) - 1 AS feature
+                     SELECT procedure_id, external_id, id - $2 - 1 AS feature
                      FROM reports WHERE id > $2),
                  d AS (
                      SELECT feature, external_id,
@@ -990,25 +1001,32 @@ impl PgTx {
                 .await?;
             return codec::duplicates(&rows);
         }
-        let placeholder = self.placeholder().await?;
-        let inserted: Option<i32> = sqlx::query_scalar(
-            "INSERT INTO changes (seq, entity, op, ids)
-             SELECT $1, 'report', 'insert', array_agg(id ORDER BY id) FROM reports
-             WHERE id > $2 HAVING count(*) > 0
-             RETURNING cardinality(ids)",
-        )
-        .bind(placeholder)
-        .bind(after)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        if inserted.is_some() {
+        if staged > 0 {
+            let placeholder = self.placeholder().await?;
+            sqlx::query(
+                "INSERT INTO changes (seq, entity, op, ids)
+                 SELECT $1, 'report', 'insert', array_agg(id)
+                 FROM generate_series($2 + 1, $2 + $3) AS id",
+            )
+            .bind(placeholder)
+            .bind(after)
+            .bind(staged)
+            .execute(&mut *self.tx)
+            .await?;
             self.placeholders.push(placeholder);
         }
         sqlx::query("RELEASE SAVEPOINT bulk")
             .execute(&mut *self.tx)
             .await?;
-        let inserted = u64::try_from(inserted.unwrap_or(0)).unwrap_or(0);
-        debug_assert_eq!(Ok(inserted), u64::try_from(staged));
+        // The sequence past the ids taken (it is this transaction's until
+        // commit).
+        if staged > 0 {
+            sqlx::query("SELECT setval('reports_id_seq', $1)")
+                .bind(after + staged)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let inserted = u64::try_from(staged).unwrap_or(0);
         Ok(Merged {
             inserted,
             ..Merged::default()

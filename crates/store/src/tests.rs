@@ -358,6 +358,19 @@ async fn bulk_import(test: &str, direct: bool) {
     for batch in staged(n, false).chunks(10_000) {
         tx.stage_reports(batch).await.unwrap();
     }
+    // A direct import numbers its rows itself: until it ends, another
+    // transaction's next id waits, and then comes after the import's.
+    let waiting = direct.then(|| {
+        let other = store.clone();
+        tokio::spawn(async move {
+            let mut tx = other.begin().await.unwrap();
+            tx.next_report_id().await.unwrap()
+        })
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    if let Some(waiting) = &waiting {
+        assert!(!waiting.is_finished(), "the sequence is the import's");
+    }
     let merged = tx.merge_staged_reports(10).await.unwrap();
     assert_eq!((merged.inserted, merged.duplicate_count), (n as u64, 0));
     let seq = tx.commit().await.unwrap();
@@ -377,6 +390,10 @@ async fn bulk_import(test: &str, direct: bool) {
     let mut tx = store.begin().await.unwrap();
     let next = tx.next_report_id().await.unwrap();
     assert!(next.0 > *ids.last().unwrap(), "{next:?}");
+    if let Some(waiting) = waiting {
+        let id = waiting.await.unwrap();
+        assert!(id.0 > *ids.last().unwrap(), "{id:?}");
+    }
 }
 
 #[tokio::test]
