@@ -1278,3 +1278,204 @@ mod fast {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use geo::{MultiPolygon, polygon};
+    use partimap_model::{Area, Category, ProcedureKind};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn maengelmelder() -> Procedure {
+        Procedure {
+            id: ProcedureId(4),
+            organisation: OrganisationId(1),
+            external_id: "maengelmelder".into(),
+            title: "Mängelmelder".into(),
+            summary: String::new(),
+            kind: ProcedureKind::Reporting,
+            start: chrono::NaiveDate::MIN,
+            end: None,
+            status_override: None,
+            url: "https://example.org".into(),
+            area: Some(Area::Polygons(MultiPolygon(vec![polygon![
+                (x: 8.0, y: 50.86), (x: 8.05, y: 50.86), (x: 8.05, y: 50.89), (x: 8.0, y: 50.89)
+            ]]))),
+            categories: vec![Category {
+                code: "litter".into(),
+                label: "Müll".into(),
+            }],
+        }
+    }
+
+    /// One of `choices` (`None`: the member is left out).
+    fn pick(choices: &[Option<Value>], i: usize) -> Option<Value> {
+        choices[i % choices.len()].clone()
+    }
+
+    /// A report feature whose every member is one of several choices, the
+    /// usual one first.
+    fn feature(i: [usize; 11]) -> Vec<u8> {
+        let mut properties = serde_json::Map::new();
+        let members: [(&str, Vec<Option<Value>>); 8] = [
+            (
+                "procedure",
+                vec![
+                    Some(json!("maengelmelder")),
+                    Some(json!("nope")),
+                    Some(json!("")),
+                    Some(json!(3)),
+                    None,
+                ],
+            ),
+            (
+                "category",
+                vec![
+                    Some(json!("litter")),
+                    Some(json!("graffiti")),
+                    Some(json!(5)),
+                    None,
+                ],
+            ),
+            (
+                "description",
+                vec![
+                    Some(json!("Müll \"am\" Weg\n")),
+                    Some(json!("")),
+                    Some(json!("x".repeat(4001))),
+                    Some(Value::Null),
+                    None,
+                ],
+            ),
+            (
+                "status",
+                vec![
+                    None,
+                    Some(Value::Null),
+                    Some(json!("published")),
+                    Some(json!("bogus")),
+                    Some(json!(4)),
+                ],
+            ),
+            (
+                "created",
+                vec![
+                    None,
+                    Some(json!("2026-05-01T10:00:00Z")),
+                    Some(json!("gestern")),
+                ],
+            ),
+            (
+                "contact_email",
+                vec![
+                    None,
+                    Some(json!("melder@example.org")),
+                    Some(json!("kaputt")),
+                ],
+            ),
+            (
+                "organisation",
+                vec![
+                    None,
+                    Some(json!("stadt-siegen")),
+                    Some(json!("stadt-koeln")),
+                ],
+            ),
+            ("id", vec![None, Some(json!("p-1")), Some(json!(5))]),
+        ];
+        for (k, (name, choices)) in members.into_iter().enumerate() {
+            if let Some(v) = pick(&choices, i[k]) {
+                properties.insert(name.to_owned(), v);
+            }
+        }
+        let geometry = pick(
+            &[
+                Some(json!({"type": "Point", "coordinates": [8.02, 50.87]})),
+                Some(json!({"type": "Point", "coordinates": [7.0, 50.87]})),
+                Some(json!({"type": "Point", "coordinates": [8.02, 50.87, 100.0]})),
+                Some(json!({"type": "LineString", "coordinates": [[8.02, 50.87], [8.03, 50.87]]})),
+                Some(json!({"type": "Point", "coordinates": ["8", "50"]})),
+                Some(Value::Null),
+                None,
+            ],
+            i[8],
+        );
+        let mut f = serde_json::Map::new();
+        f.insert("type".into(), json!("Feature"));
+        if let Some(id) = pick(
+            &[Some(json!("r-1")), None, Some(json!(17)), Some(Value::Null)],
+            i[9],
+        ) {
+            f.insert("id".into(), id);
+        }
+        if let Some(g) = geometry {
+            f.insert("geometry".into(), g);
+        }
+        if i[10] % 4 != 3 {
+            f.insert("properties".into(), Value::Object(properties));
+        }
+        serde_json::to_vec(&Value::Object(f)).unwrap()
+    }
+
+    proptest::proptest! {
+        /// The usual shape's shortcut gives exactly what the general way
+        /// gives — the same report, or the same rejection — whatever the
+        /// feature holds.
+        #[test]
+        fn the_shortcut_agrees_with_the_general_way(
+            // Mostly the usual member (choice 0), so that the shortcut is
+            // taken often, with every other choice mixed in.
+            i in proptest::array::uniform11(proptest::prop_oneof![3 => proptest::strategy::Just(0usize), 2 => 0usize..8]),
+            scoped in proptest::bool::ANY,
+        ) {
+            let text = feature(i);
+            let scope = Scope { id: OrganisationId(1), key: "stadt-siegen".into() };
+            let procedures = HashMap::from([("maengelmelder".to_owned(), vec![Arc::new(maengelmelder())])]);
+            let organisations = HashMap::from([("stadt-siegen".to_owned(), OrganisationId(1))]);
+            let check = ReportCheck {
+                scope: scoped.then_some(&scope),
+                transform: &ToWgs84::new(Crs::Wgs84),
+                procedures: &procedures,
+                organisations: &organisations,
+                now: "2026-11-23T12:00:00Z".parse().unwrap(),
+            };
+            let at = Position { line: 3, column: 5 };
+            let general = check.check_any(7, at, &text);
+            let Some(short) = check.check_usual(7, at, &text) else {
+                return Ok(());
+            };
+            let same = match (&short, &general) {
+                (Ok(a), Ok(b)) => {
+                    a.report == b.report
+                        && a.created_given == b.created_given
+                        && (a.feature, a.line, a.column) == (b.feature, b.line, b.column)
+                }
+                (Err(a), Err(b)) => a == b,
+                _ => false,
+            };
+            proptest::prop_assert!(same, "{}\nshortcut: {short:?}\ngeneral: {general:?}", String::from_utf8_lossy(&text));
+        }
+    }
+
+    #[test]
+    fn the_usual_report_takes_the_shortcut() {
+        let text = br#"{"type": "Feature", "id": "r-1", "geometry": {"type": "Point", "coordinates": [8.02, 50.87]},
+                        "properties": {"procedure": "maengelmelder", "category": "litter", "description": "x"}}"#;
+        let procedures =
+            HashMap::from([("maengelmelder".to_owned(), vec![Arc::new(maengelmelder())])]);
+        let check = ReportCheck {
+            scope: None,
+            transform: &ToWgs84::new(Crs::Wgs84),
+            procedures: &procedures,
+            organisations: &HashMap::new(),
+            now: Utc::now(),
+        };
+        let staged = check
+            .check_usual(0, Position { line: 1, column: 1 }, text)
+            .expect("the shortcut reads it")
+            .expect("valid");
+        assert_eq!(staged.report.external_id.as_deref(), Some("r-1"));
+        assert_eq!(staged.report.procedure, ProcedureId(4));
+    }
+}
