@@ -86,11 +86,15 @@ measure() {
 }
 
 # Lets the cluster settle before a measurement: the previous load's dirty
-# buffers written out, and no autovacuum worker still analysing the table
+# buffers and pages written out, and no autovacuum worker still analysing the table
 # it filled (which would otherwise run beside the next tool, on these two
 # cores, and slow whichever comes second).
 settle() {
     "${PSQL[@]}" -d postgres -c CHECKPOINT
+    # The cluster runs with fsync off: what the previous tool wrote is still
+    # dirty in the page cache, and the kernel would write it back during
+    # the next measurement.
+    sync
     for _ in $(seq 120); do
         busy=$("${PSQL[@]}" -d postgres -tAc \
             "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'")
