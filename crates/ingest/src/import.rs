@@ -513,16 +513,13 @@ impl Import {
         at: Position,
         text: &[u8],
     ) -> Result<(), ImportError> {
-        let mut feature = match parse_feature(text, at) {
-            Ok(feature) => feature,
-            Err(problem) => {
-                self.reject(Rejected::at(index, None, at, vec![problem]));
-                return Ok(());
+        match read_feature(index, at, text, &self.transform) {
+            Ok((feature, problems)) => self.procedure(index, at, &feature, problems).await,
+            Err(rejected) => {
+                self.reject(rejected);
+                Ok(())
             }
-        };
-        let mut problems = Problems::default();
-        reproject_feature(&mut feature, &self.transform, &mut problems);
-        self.procedure(index, at, &feature, problems).await
+        }
     }
 
     /// Records `key` (the id `id`, qualified) as seen in feature `index`; a
@@ -922,10 +919,7 @@ impl ReportCheck<'_> {
 
     /// Any feature: read as GeoJSON, every problem named.
     fn check_any(&self, index: usize, at: Position, text: &[u8]) -> Result<StagedReport, Rejected> {
-        let mut feature = parse_feature(text, at)
-            .map_err(|problem| Rejected::at(index, None, at, vec![problem]))?;
-        let mut problems = Problems::default();
-        reproject_feature(&mut feature, self.transform, &mut problems);
+        let (feature, mut problems) = read_feature(index, at, text, self.transform)?;
         let props = features::properties(&feature);
         let organisation =
             feature_organisation(self.scope, self.organisations, props, false, &mut problems);
@@ -1117,6 +1111,22 @@ pub fn parse_feature(text: &[u8], at: Position) -> Result<Feature, Problem> {
     }
     serde_json::from_value::<Feature>(value)
         .map_err(|e| Problem::new("", format!("not a valid GeoJSON Feature: {e}")))
+}
+
+/// Feature `index` (starting at `at`) parsed and reprojected, with the
+/// positions that could not be transformed; rejected when it is not a
+/// feature at all.
+fn read_feature(
+    index: usize,
+    at: Position,
+    text: &[u8],
+    to: &ToWgs84,
+) -> Result<(Feature, Problems), Rejected> {
+    let mut feature =
+        parse_feature(text, at).map_err(|problem| Rejected::at(index, None, at, vec![problem]))?;
+    let mut problems = Problems::default();
+    reproject_feature(&mut feature, to, &mut problems);
+    Ok((feature, problems))
 }
 
 /// Reprojects a feature's geometry in place (see [`ToWgs84`]); the

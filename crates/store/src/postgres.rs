@@ -403,6 +403,16 @@ enum Staging {
     },
 }
 
+/// An import's rows in the staging table, where each feature starts.
+const STAGED_ROWS: &str =
+    "SELECT feature, line, col, procedure_id, external_id FROM import_reports";
+/// An import's rows written straight into `reports` (ids above `$2`): their
+/// ids give their features, not where these start.
+const DIRECT_ROWS: &str =
+    "SELECT id - $2 - 1 AS feature, NULL::bigint AS line, NULL::bigint AS col,
+            procedure_id, external_id
+     FROM reports WHERE id > $2";
+
 /// The secondary indexes and foreign keys of `reports` a bulk write dropped:
 /// (name, definition) each.
 #[derive(Debug, Default)]
@@ -979,27 +989,11 @@ impl PgTx {
     ) -> Result<Merged> {
         if !self.restore_secondary(dropped).await? {
             // The rows are still there: their ids give their features.
-            let rows = sqlx::query(
-                "WITH ours AS (
-                     SELECT procedure_id, external_id, id - $2 - 1 AS feature
-                     FROM reports WHERE id > $2),
-                 d AS (
-                     SELECT feature, external_id,
-                            min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
-                            count(*) OVER (PARTITION BY procedure_id, external_id) AS n
-                     FROM ours WHERE external_id IS NOT NULL)
-                 SELECT feature, NULL::bigint AS line, NULL::bigint AS col, external_id, first,
-                        count(*) OVER () AS total
-                 FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
-            )
-            .bind(i64::try_from(listed).unwrap_or(i64::MAX))
-            .bind(after)
-            .fetch_all(&mut *self.tx)
-            .await?;
+            let repeats = self.duplicates(listed, DIRECT_ROWS, Some(after)).await?;
             sqlx::query("ROLLBACK TO SAVEPOINT bulk")
                 .execute(&mut *self.tx)
                 .await?;
-            return codec::duplicates(&rows);
+            return Ok(repeats);
         }
         if staged > 0 {
             let placeholder = self.placeholder().await?;
@@ -1045,7 +1039,7 @@ impl PgTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
             if repeated {
-                return self.duplicates(listed).await;
+                return self.duplicates(listed, STAGED_ROWS, None).await;
             }
         }
         let mut updated = 0;
@@ -1123,7 +1117,7 @@ impl PgTx {
                     .execute(&mut *self.tx)
                     .await?;
                 self.placeholders.retain(|p| *p != placeholder);
-                return self.duplicates(listed).await;
+                return self.duplicates(listed, STAGED_ROWS, None).await;
             }
             sqlx::query("RELEASE SAVEPOINT bulk")
                 .execute(&mut *self.tx)
@@ -1138,22 +1132,31 @@ impl PgTx {
         })
     }
 
-    /// The staged reports whose (procedure, external id) an earlier one of
-    /// the file had, up to `listed`, with how many there are.
-    async fn duplicates(&mut self, listed: usize) -> Result<Merged> {
-        let rows = sqlx::query(
-            "WITH d AS (
+    /// The reports of this import (`rows`: [`STAGED_ROWS`], or
+    /// [`DIRECT_ROWS`] with the id they start after) whose (procedure,
+    /// external id) an earlier one of the file had, up to `listed`, with how
+    /// many there are.
+    async fn duplicates(
+        &mut self,
+        listed: usize,
+        rows: &str,
+        after: Option<i64>,
+    ) -> Result<Merged> {
+        let mut query = sqlx::query(codec::assembled(format!(
+            "WITH ours AS ({rows}),
+             d AS (
                  SELECT feature, line, col, external_id,
                         min(feature) OVER (PARTITION BY procedure_id, external_id) AS first,
                         count(*) OVER (PARTITION BY procedure_id, external_id) AS n
-                 FROM import_reports WHERE external_id IS NOT NULL)
+                 FROM ours WHERE external_id IS NOT NULL)
              SELECT feature, line, col, external_id, first, count(*) OVER () AS total
-             FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1",
-        )
-        .bind(i64::try_from(listed).unwrap_or(i64::MAX))
-        .fetch_all(&mut *self.tx)
-        .await?;
-        codec::duplicates(&rows)
+             FROM d WHERE n > 1 AND feature <> first ORDER BY feature LIMIT $1"
+        )))
+        .bind(i64::try_from(listed).unwrap_or(i64::MAX));
+        if let Some(after) = after {
+            query = query.bind(after);
+        }
+        codec::duplicates(&query.fetch_all(&mut *self.tx).await?)
     }
 
     /// A placeholder number for a change row written before commit.
