@@ -199,7 +199,7 @@ pub fn categories(props: &JsonObject, problems: &mut Problems) -> Vec<(String, S
 }
 
 /// A report draft from a feature (the procedure is resolved by the caller).
-pub fn report_draft(feature: &Feature, problems: &mut Problems) -> Option<ReportDraft> {
+pub fn report_draft(feature: &Feature, problems: &mut Problems) -> Option<ReportDraft<'static>> {
     let props = properties(feature);
     let category = required_string(props, "category", problems);
     let description = required_string(props, "description", problems);
@@ -208,12 +208,12 @@ pub fn report_draft(feature: &Feature, problems: &mut Problems) -> Option<Report
     let contact_email = string_or_none(props, "contact_email", problems);
     let location = point(feature, true, problems)?;
     Some(ReportDraft {
-        category,
-        description,
-        status,
+        category: category.into(),
+        description: description.into(),
+        status: status.map(Into::into),
         location,
-        created,
-        contact_email,
+        created: created.map(Into::into),
+        contact_email: contact_email.map(Into::into),
     })
 }
 

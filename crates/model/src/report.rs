@@ -1,6 +1,6 @@
 //! Citizens' reports in defect reporters, and the reporter's private contact.
 
-use std::{fmt, str::FromStr};
+use std::{borrow::Cow, fmt, str::FromStr};
 
 use chrono::{DateTime, Utc};
 use geo::Point;
@@ -126,20 +126,23 @@ pub struct Report {
 /// The raw values of a report. Whether the category belongs to the procedure
 /// and the place lies in its area is checked against the procedure by
 /// [`ReportDraft::validate`].
+///
+/// The texts may be borrowed from what was read (an import reads a million
+/// of them; only category and description are kept).
 #[derive(Debug, Clone)]
-pub struct ReportDraft {
-    pub category: String,
-    pub description: String,
-    pub status: Option<String>,
+pub struct ReportDraft<'a> {
+    pub category: Cow<'a, str>,
+    pub description: Cow<'a, str>,
+    pub status: Option<Cow<'a, str>>,
     pub location: Point<f64>,
-    pub created: Option<String>,
-    pub contact_email: Option<String>,
+    pub created: Option<Cow<'a, str>>,
+    pub contact_email: Option<Cow<'a, str>>,
 }
 
 /// The longest description accepted.
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 
-impl ReportDraft {
+impl ReportDraft<'_> {
     /// Validates the report against the procedure it is filed in. `now` is the
     /// creation time when the draft brings none.
     pub fn validate(
@@ -220,8 +223,8 @@ impl ReportDraft {
                     id,
                     procedure: procedure.id,
                     external_id: None,
-                    category: self.category,
-                    description: self.description,
+                    category: self.category.into_owned(),
+                    description: self.description.into_owned(),
                     status,
                     location,
                     created,
@@ -262,7 +265,7 @@ mod tests {
         }
     }
 
-    fn draft() -> ReportDraft {
+    fn draft() -> ReportDraft<'static> {
         ReportDraft {
             category: "litter".into(),
             description: "Wilder Müll am Weg".into(),
@@ -283,7 +286,7 @@ mod tests {
     }
 
     /// A change to a valid draft, the pointer and the message it must cause.
-    type Case = (fn(&mut ReportDraft), &'static str, &'static str);
+    type Case = (fn(&mut ReportDraft<'static>), &'static str, &'static str);
 
     #[test]
     fn every_problem_of_a_report_is_reported() {
@@ -299,7 +302,7 @@ mod tests {
                 "must not be empty",
             ),
             (
-                |d| d.description = "x".repeat(4001),
+                |d| d.description = "x".repeat(4001).into(),
                 "/description",
                 "4001 characters long",
             ),
