@@ -139,6 +139,7 @@ pub fn read(dir: &Path) -> Workload {
             url: p["url"].as_str().unwrap().to_owned(),
             area: Some(Area::Polygons(area)),
             categories: Vec::new(),
+            moderation: Default::default(),
         });
     }
     let mut reports = Vec::with_capacity(1_000_000);

@@ -273,7 +273,9 @@ def main():
             for c in p["categories"]:
                 if set(c) != {"code", "label"} or not CODE_RE.match(c["code"]) or not c["label"]:
                     fail(f"{ident}: bad category {c}")
-        if set(p) - {"organisation", "external_id", "title", "summary", "kind", "start", "end", "url", "categories"}:
+        if p.get("moderation", "pre") not in ("pre", "post") or ("moderation" in p and p["kind"] != "reporting"):
+            fail(f"{ident}: moderation is pre or post, and only for reporting procedures")
+        if set(p) - {"organisation", "external_id", "title", "summary", "kind", "start", "end", "url", "categories", "moderation"}:
             fail(f"{ident}: unexpected properties")
         g = f["geometry"]
         gt = "null" if g is None else g["type"]

@@ -397,7 +397,8 @@ PROCEDURES = [
                  "Hinweise aus der Kernstadt gehen direkt an die zuständigen Stellen der Stadt Siegen.",
          start="2026-03-02", end="2029-06-30",
          geom=poly(8.0225, 50.8745, 10.5, 46, elong=1.25, rot=80, rough=0.05),
-         categories=cats("road_damage", "street_light", "litter", "playground", "winter_service")),
+         categories=cats("road_damage", "street_light", "litter", "playground", "winter_service"),
+         moderation="post"),
     dict(org="stadt-siegen", ext="bplan-373-weidenau-bismarckstrasse", kind="land_use_plan",
          title="Bebauungsplan Nr. 373 'Weidenau – Quartier an der Bismarckstraße'",
          summary="Die Innenentwicklung in Weidenau soll neuen Wohnraum, eine Quartiersgarage und eine durchgängige Fußwegeverbindung zur Sieg ermöglichen.",
@@ -1220,6 +1221,8 @@ def main():
         }
         if "categories" in p:
             props["categories"] = p["categories"]
+        if "moderation" in p:
+            props["moderation"] = p["moderation"]
         proc_features.append((props, geom))
 
     # --- reports -----------------------------------------------------------

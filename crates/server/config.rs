@@ -13,6 +13,8 @@ use serde::Deserialize;
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The default tile cache budget in MiB.
 pub const DEFAULT_TILE_CACHE_MB: usize = 256;
+/// The default limit of citizens' reports per client address and hour.
+pub const DEFAULT_REPORTS_PER_HOUR: u32 = 20;
 /// The default data directory of the embedded store.
 pub const DEFAULT_DATA_DIR: &str = "partimap-data";
 
@@ -29,7 +31,8 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
-    /// public_url, load_sample, log_format, tile_cache_mb).
+    /// public_url, load_sample, log_format, tile_cache_mb, reports_per_hour,
+    /// trust_forwarded_for).
     #[arg(long, env = "PARTIMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080].
@@ -50,6 +53,14 @@ pub struct ServeArgs {
     /// measurements) [default: 256].
     #[arg(long, env = "PARTIMAP_TILE_CACHE_MB")]
     pub tile_cache_mb: Option<usize>,
+    /// Citizens' reports accepted per client address and hour; 0 turns the
+    /// limit off [default: 20].
+    #[arg(long, env = "PARTIMAP_REPORTS_PER_HOUR")]
+    pub reports_per_hour: Option<u32>,
+    /// Take the client's address from X-Forwarded-For (set this only
+    /// behind a proxy that sets it) for the report rate limit.
+    #[arg(long, env = "PARTIMAP_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
     /// Do not load the sample data into a new, empty store.
     #[arg(long)]
     pub no_sample: bool,
@@ -70,6 +81,8 @@ struct FileConfig {
     load_sample: Option<bool>,
     log_format: Option<LogFormat>,
     tile_cache_mb: Option<usize>,
+    reports_per_hour: Option<u32>,
+    trust_forwarded_for: Option<bool>,
 }
 
 /// The checked configuration of `partimap serve`.
@@ -82,6 +95,8 @@ pub struct Config {
     pub load_sample: bool,
     pub log_format: LogFormat,
     pub tile_cache_mb: usize,
+    pub reports_per_hour: u32,
+    pub trust_forwarded_for: bool,
 }
 
 impl Config {
@@ -134,6 +149,12 @@ impl Config {
                 .tile_cache_mb
                 .or(file.tile_cache_mb)
                 .unwrap_or(DEFAULT_TILE_CACHE_MB),
+            reports_per_hour: args
+                .reports_per_hour
+                .or(file.reports_per_hour)
+                .unwrap_or(DEFAULT_REPORTS_PER_HOUR),
+            trust_forwarded_for: args.trust_forwarded_for
+                || file.trust_forwarded_for.unwrap_or(false),
         })
     }
 }

@@ -1,8 +1,11 @@
 //! `partimap serve`.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use axum::Router;
 use partimap_index::Index;
+use partimap_ingest::ratelimit::{Limit, RateLimiter};
 use partimap_store::Store;
 use partimap_tiles::TilesState;
 use tower_http::trace::TraceLayer;
@@ -10,7 +13,12 @@ use tower_http::trace::TraceLayer;
 use crate::{config::Config, follow, ops};
 
 /// Composes every router of the service.
-pub fn app(store: Store, tiles: TilesState) -> Router {
+pub fn app(store: Store, tiles: TilesState, config: &Config) -> Router {
+    let reports = partimap_ingest::reports::ReportsState {
+        store: store.clone(),
+        limiter: Arc::new(RateLimiter::new(Limit::per_hour(config.reports_per_hour))),
+        trust_forwarded_for: config.trust_forwarded_for,
+    };
     Router::new()
         .merge(partimap_tiles::router(tiles.clone()))
         .merge(partimap_ingest::endpoint::router(
@@ -18,6 +26,7 @@ pub fn app(store: Store, tiles: TilesState) -> Router {
                 store: store.clone(),
             },
         ))
+        .merge(partimap_ingest::reports::router(reports))
         .merge(ops::router(ops::OpsState { store, tiles }))
         .fallback(partimap_tiles::problem::not_found)
         .layer(TraceLayer::new_for_http())
@@ -61,7 +70,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", config.bind))?;
     let address = listener.local_addr()?;
     tracing::info!("the overview map is at http://{address}/");
-    axum::serve(listener, app(store.clone(), tiles))
+    // With the peer's address: the report rate limit is per client.
+    let service = app(store.clone(), tiles, &config)
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     // The follower borrows connections; stopped first, the pool closes at

@@ -237,6 +237,7 @@ pub fn procedure_draft(
         url: required_string(props, "url", problems),
         area: area(feature, problems),
         categories: categories(props, problems),
+        moderation: string_or_none(props, "moderation", problems),
     }
 }
 

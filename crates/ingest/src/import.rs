@@ -1318,6 +1318,7 @@ mod tests {
                 code: "litter".into(),
                 label: "Müll".into(),
             }],
+            moderation: Default::default(),
         }
     }
 

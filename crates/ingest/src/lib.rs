@@ -4,15 +4,23 @@
 //!   every problem of a feature named by a JSON pointer into the input.
 //! - [`sample`]: the sample data of `data/`, compiled in, loaded into an
 //!   empty store on first start.
+//! - [`reports`]: the participation API of defect reporters — citizens'
+//!   reports ([`citizen`]: the rules a report must meet, duplicates, a
+//!   per-client [`ratelimit`]) and their moderation ([`moderation`]: scoped
+//!   tokens, status transitions, the audit log).
 //!
 //! Everything a call writes is written in one transaction: a rejected
 //! feature rejects the whole load, and nothing is half-written.
 
+pub mod citizen;
 pub mod crs;
 pub mod endpoint;
 pub mod features;
 pub mod import;
+pub mod moderation;
+pub mod ratelimit;
 pub mod reader;
+pub mod reports;
 pub mod sample;
 pub mod tokens;
 

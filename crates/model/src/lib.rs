@@ -36,5 +36,7 @@ pub use changes::Changes;
 pub use ids::{OrganisationId, ProcedureId, ReportId};
 pub use organisation::{Ags, Organisation, OrganisationDraft, OrganisationKind};
 pub use problem::{Problem, Problems};
-pub use procedure::{Area, Category, Procedure, ProcedureDraft, ProcedureKind, ProcedureStatus};
-pub use report::{Contact, Report, ReportDraft, ReportStatus};
+pub use procedure::{
+    Area, Category, Moderation, Procedure, ProcedureDraft, ProcedureKind, ProcedureStatus,
+};
+pub use report::{Contact, Decision, DecisionDraft, Report, ReportDraft, ReportStatus};

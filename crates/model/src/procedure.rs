@@ -118,6 +118,52 @@ impl fmt::Display for ProcedureStatus {
     }
 }
 
+/// When the reports citizens file in a defect reporter become public.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moderation {
+    /// Pre-moderation: a new report is `submitted`, hidden until a moderator
+    /// publishes it. The default: nothing a citizen writes is public before
+    /// somebody of the authority has read it.
+    #[default]
+    Pre,
+    /// Post-moderation: a new report is `published` at once; moderators
+    /// may still reject it.
+    Post,
+}
+
+impl Moderation {
+    pub const ALL: [Self; 2] = [Self::Pre, Self::Post];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pre => "pre",
+            Self::Post => "post",
+        }
+    }
+
+    /// The status a citizen's new report starts in.
+    pub fn initial_status(self) -> crate::ReportStatus {
+        match self {
+            Self::Pre => crate::ReportStatus::Submitted,
+            Self::Post => crate::ReportStatus::Published,
+        }
+    }
+}
+
+impl FromStr for Moderation {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_vocabulary("moderation", s, &Self::ALL, Self::as_str)
+    }
+}
+
+impl fmt::Display for Moderation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a procedure takes place.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Area {
@@ -157,6 +203,8 @@ pub struct Procedure {
     pub area: Option<Area>,
     /// The report categories; only defect reporters have them.
     pub categories: Vec<Category>,
+    /// When citizens' reports become public (defect reporters only).
+    pub moderation: Moderation,
 }
 
 impl Procedure {
@@ -185,6 +233,8 @@ pub struct ProcedureDraft {
     pub url: String,
     pub area: Option<Area>,
     pub categories: Vec<(String, String)>,
+    /// `pre` (the default) or `post`.
+    pub moderation: Option<String>,
 }
 
 /// The longest summary accepted.
@@ -263,6 +313,16 @@ impl ProcedureDraft {
                 .map(|p| Some(Area::Point(p))),
             None => Some(None),
         };
+        let moderation = match self.moderation.as_deref() {
+            Some(m) => field(&mut problems, "/moderation", m.parse::<Moderation>()),
+            None => Some(Moderation::default()),
+        };
+        if self.moderation.is_some() && kind.is_some_and(|k| k != ProcedureKind::Reporting) {
+            problems.push(
+                "/moderation",
+                "only reporting procedures take citizens' reports to moderate",
+            );
+        }
         let mut codes = HashSet::new();
         for (i, (code, label)) in self.categories.iter().enumerate() {
             let ok = !code.is_empty()
@@ -302,7 +362,15 @@ impl ProcedureDraft {
                 "only reporting procedures have report categories",
             );
         }
-        match (self.organisation, kind, start, end, status_override, area) {
+        match (
+            self.organisation,
+            kind,
+            start,
+            end,
+            status_override,
+            area,
+            moderation,
+        ) {
             (
                 Some(organisation),
                 Some(kind),
@@ -310,6 +378,7 @@ impl ProcedureDraft {
                 Some(end),
                 Some(status_override),
                 Some(area),
+                Some(moderation),
             ) if problems.is_empty() => Ok(Procedure {
                 id,
                 organisation,
@@ -327,6 +396,7 @@ impl ProcedureDraft {
                     .into_iter()
                     .map(|(code, label)| Category { code, label })
                     .collect(),
+                moderation,
             }),
             _ => Err(problems),
         }
@@ -354,6 +424,7 @@ mod tests {
                 (x: 8.0, y: 50.86), (x: 8.05, y: 50.86), (x: 8.05, y: 50.89), (x: 8.0, y: 50.89)
             ]]))),
             categories: vec![("road_damage".into(), "Straßenschäden".into())],
+            moderation: Some("post".into()),
         }
     }
 
@@ -424,6 +495,19 @@ mod tests {
                 "needs at least one category",
             ),
             (
+                |d| d.moderation = Some("later".into()),
+                "/moderation",
+                "unknown moderation \"later\"; expected one of: pre, post",
+            ),
+            (
+                |d| {
+                    d.kind = "survey".into();
+                    d.categories.clear();
+                },
+                "/moderation",
+                "only reporting procedures take citizens' reports to moderate",
+            ),
+            (
                 |d| d.categories.push(("road_damage".into(), "Nochmal".into())),
                 "/categories/1/code",
                 "listed twice",
@@ -441,6 +525,7 @@ mod tests {
             (
                 |d| {
                     d.kind = "survey".into();
+                    d.moderation = None;
                 },
                 "/categories",
                 "only reporting procedures",

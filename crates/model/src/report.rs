@@ -48,6 +48,109 @@ impl ReportStatus {
     pub fn is_public(self) -> bool {
         matches!(self, Self::Published | Self::InProgress | Self::Resolved)
     }
+
+    /// Public and not yet resolved: where a new report of the same place
+    /// is likely a duplicate.
+    pub fn is_open(self) -> bool {
+        matches!(self, Self::Published | Self::InProgress)
+    }
+
+    /// The statuses a moderator may move a report to from this one.
+    /// Rejection is final; a resolved report may be taken up again (the
+    /// pothole came back).
+    pub fn next(self) -> &'static [Self] {
+        match self {
+            Self::Submitted => &[Self::Published, Self::Rejected],
+            Self::Published => &[Self::InProgress, Self::Resolved, Self::Rejected],
+            Self::InProgress => &[Self::Resolved, Self::Rejected],
+            Self::Resolved => &[Self::InProgress],
+            Self::Rejected => &[],
+        }
+    }
+}
+
+/// The longest public status note a moderator may write.
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+/// A moderator's decision on a report, as the request brings it: a new
+/// status, a public note on it, an edited description (the original is
+/// kept by the store).
+#[derive(Debug, Clone, Default)]
+pub struct DecisionDraft {
+    pub status: Option<String>,
+    pub note: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A valid decision; `status` is the report's status after it (the same
+/// when only the note or the text changes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub status: ReportStatus,
+    pub note: Option<String>,
+    pub description: Option<String>,
+}
+
+impl DecisionDraft {
+    /// Checks the decision against the report's status now.
+    pub fn validate(self, current: ReportStatus) -> Result<Decision, Problems> {
+        let mut problems = Problems::default();
+        if self.status.is_none() && self.note.is_none() && self.description.is_none() {
+            problems.push(
+                "",
+                "nothing to decide: give a status, a note or a description",
+            );
+        }
+        let status = match self.status.as_deref() {
+            Some(s) => field(&mut problems, "/status", s.parse::<ReportStatus>()),
+            None => Some(current),
+        };
+        if let Some(to) = status
+            && to != current
+            && !current.next().contains(&to)
+        {
+            let allowed = current.next();
+            problems.push(
+                "/status",
+                if allowed.is_empty() {
+                    format!("a report cannot go from {current} to {to}: {current} is final")
+                } else {
+                    format!(
+                        "a report cannot go from {current} to {to}; from {current} it can go to {}",
+                        allowed
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            );
+        }
+        if let Some(note) = &self.note {
+            check_text(&mut problems, "/note", note, MAX_NOTE_CHARS);
+        }
+        if status == Some(ReportStatus::Rejected)
+            && current != ReportStatus::Rejected
+            && self.note.as_deref().is_none_or(|n| n.trim().is_empty())
+            && !problems.iter().any(|p| p.pointer == "/note")
+        {
+            problems.push(
+                "/note",
+                "a rejection needs a reason: the note is shown with the report's status",
+            );
+        }
+        if let Some(d) = &self.description {
+            check_text(&mut problems, "/description", d, MAX_DESCRIPTION_CHARS);
+        }
+        match status {
+            Some(status) if problems.is_empty() => Ok(Decision {
+                status,
+                note: self.note.map(|n| n.trim().to_owned()),
+                description: self.description,
+            }),
+            _ => Err(problems),
+        }
+    }
 }
 
 impl FromStr for ReportStatus {
@@ -262,6 +365,7 @@ mod tests {
                 code: "litter".into(),
                 label: "Müll".into(),
             }],
+            moderation: Default::default(),
         }
     }
 
@@ -287,6 +391,103 @@ mod tests {
 
     /// A change to a valid draft, the pointer and the message it must cause.
     type Case = (fn(&mut ReportDraft<'static>), &'static str, &'static str);
+
+    #[test]
+    fn moderators_decide_along_the_allowed_transitions() {
+        use ReportStatus::*;
+        let decide = |from: ReportStatus, to: &str, note: Option<&str>| {
+            DecisionDraft {
+                status: Some(to.to_owned()),
+                note: note.map(str::to_owned),
+                description: None,
+            }
+            .validate(from)
+        };
+        assert_eq!(
+            decide(Submitted, "published", None).map(|d| d.status),
+            Ok(Published)
+        );
+        assert_eq!(
+            decide(Published, "in_progress", None).map(|d| d.status),
+            Ok(InProgress)
+        );
+        assert_eq!(
+            decide(InProgress, "resolved", Some("Repariert")).map(|d| d.status),
+            Ok(Resolved)
+        );
+        assert_eq!(
+            decide(Published, "rejected", Some("Kein Mangel")).map(|d| d.status),
+            Ok(Rejected)
+        );
+        // Table: from, to, note, pointer, message.
+        let cases = [
+            (
+                Resolved,
+                "submitted",
+                None,
+                "/status",
+                "a report cannot go from resolved to submitted; from resolved it can go to in_progress",
+            ),
+            (
+                Rejected,
+                "published",
+                None,
+                "/status",
+                "a report cannot go from rejected to published: rejected is final",
+            ),
+            (
+                Submitted,
+                "in_progress",
+                None,
+                "/status",
+                "a report cannot go from submitted to in_progress; from submitted it can go to published, rejected",
+            ),
+            (
+                Submitted,
+                "rejected",
+                None,
+                "/note",
+                "a rejection needs a reason: the note is shown with the report's status",
+            ),
+            (
+                Submitted,
+                "rejected",
+                Some("  "),
+                "/note",
+                "must not be empty",
+            ),
+            (
+                Submitted,
+                "gone",
+                None,
+                "/status",
+                "unknown report status \"gone\"",
+            ),
+        ];
+        for (from, to, note, pointer, message) in cases {
+            let problems = decide(from, to, note).expect_err(to);
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.pointer == pointer && p.message.starts_with(message)),
+                "{from} -> {to}: {problems:?}"
+            );
+        }
+        let nothing = DecisionDraft::default()
+            .validate(Published)
+            .expect_err("empty");
+        assert_eq!(
+            nothing.0[0].message,
+            "nothing to decide: give a status, a note or a description"
+        );
+        let long = DecisionDraft {
+            note: Some("x".repeat(MAX_NOTE_CHARS + 1)),
+            ..DecisionDraft::default()
+        }
+        .validate(Published)
+        .expect_err("long note");
+        assert_eq!(long.0[0].pointer, "/note");
+    }
 
     #[test]
     fn every_problem_of_a_report_is_reported() {

@@ -7,10 +7,10 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use geo::{MultiPolygon, Point};
 use partimap_model::{
-    Area, Category, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+    Area, Category, Contact, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
 };
 
-use crate::{Error, Result};
+use crate::{Error, ReportEvent, ReportRecord, Result};
 
 /// A row of either database, read by column name. Both backends select the
 /// same columns in the same textual forms (dates `YYYY-MM-DD`, geometries as
@@ -69,7 +69,7 @@ pub(crate) fn organisation(row: &impl Columns) -> Result<Organisation> {
 }
 
 /// Columns: id, organisation_id, external_id, title, summary, kind,
-/// start_date, end_date, status_override, url, area, categories.
+/// start_date, end_date, status_override, url, area, categories, moderation.
 pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
     let id = row.int("id")?;
     Ok(Procedure {
@@ -94,6 +94,7 @@ pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
             .map(|a| area_from_text("procedure", id, &a))
             .transpose()?,
         categories: categories_from_text(id, &row.text("categories")?)?,
+        moderation: vocabulary("procedure", id, &row.text("moderation")?)?,
     })
 }
 
@@ -114,6 +115,40 @@ pub(crate) fn report(row: &impl Columns) -> Result<Report> {
             .map_err(|e| corrupt("report", id, e))?
             .with_timezone(&Utc),
         contact: None,
+    })
+}
+
+/// Columns: those of [`report`], and status_note, original_description,
+/// contact_email (NULL where the caller is not to see it).
+pub(crate) fn report_record(row: &impl Columns) -> Result<ReportRecord> {
+    let mut report = report(row)?;
+    report.contact = row
+        .opt_text("contact_email")?
+        .map(|e| Contact::parse(&e).map_err(|e| corrupt("report", report.id.0, e)))
+        .transpose()?;
+    Ok(ReportRecord {
+        report,
+        status_note: row.opt_text("status_note")?,
+        original_description: row.opt_text("original_description")?,
+    })
+}
+
+/// Columns: report_id, at, token_id, old_status, new_status, note (and
+/// description_edited, read by the caller: its type differs by database).
+pub(crate) fn report_event(row: &impl Columns, description_edited: bool) -> Result<ReportEvent> {
+    let id = row.int("report_id")?;
+    Ok(ReportEvent {
+        at: DateTime::parse_from_rfc3339(&row.text("at")?)
+            .map_err(|e| corrupt("report event of report", id, e))?
+            .with_timezone(&Utc),
+        token: row.opt_int("token_id")?,
+        old_status: row
+            .opt_text("old_status")?
+            .map(|s| vocabulary("report", id, &s))
+            .transpose()?,
+        new_status: vocabulary("report", id, &row.text("new_status")?)?,
+        note: row.opt_text("note")?,
+        description_edited,
     })
 }
 

@@ -30,8 +30,10 @@ pub mod url;
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use chrono::{DateTime, Utc};
 use partimap_model::{
-    Changes, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+    Changes, Decision, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+    ReportStatus,
 };
 use tokio::sync::watch;
 
@@ -154,6 +156,30 @@ pub struct Merged {
     /// in file order, up to the number asked for, and how many there are.
     pub duplicates: Vec<Duplicate>,
     pub duplicate_count: u64,
+}
+
+/// A report as its moderators see it: with the reporter's private contact
+/// (when read for them), the public status note and the citizen's own text
+/// once a moderator edited it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRecord {
+    pub report: Report,
+    pub status_note: Option<String>,
+    /// The description as the citizen wrote it, once a moderator edited it.
+    pub original_description: Option<String>,
+}
+
+/// One entry of a report's audit log: who changed it when, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportEvent {
+    pub at: DateTime<Utc>,
+    /// The moderator's token; `None` for the citizen's submission.
+    pub token: Option<i64>,
+    /// `None` for the submission.
+    pub old_status: Option<ReportStatus>,
+    pub new_status: ReportStatus,
+    pub note: Option<String>,
+    pub description_edited: bool,
 }
 
 /// Whom a write token speaks for.
@@ -501,6 +527,10 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.procedures_in(organisation).await)
     }
 
+    pub async fn procedure(&mut self, id: ProcedureId) -> Result<Option<Procedure>> {
+        dispatch_tx!(&mut self.inner, t => t.procedure(id).await)
+    }
+
     pub async fn procedure_by_external_id(
         &mut self,
         organisation: OrganisationId,
@@ -550,6 +580,79 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.insert_report(r).await)?;
         self.recorded.push(Entity::Report, Op::Insert, r.id.0);
         Ok(())
+    }
+
+    /// A report with its status note and original text; with the
+    /// reporter's contact when `for_moderation` (on PostGIS the row is then
+    /// locked until the transaction ends).
+    pub async fn report_record(
+        &mut self,
+        id: ReportId,
+        for_moderation: bool,
+    ) -> Result<Option<ReportRecord>> {
+        dispatch_tx!(&mut self.inner, t => t.report_record(id, for_moderation).await)
+    }
+
+    /// The open (published, in progress) reports of `procedure` in
+    /// `category` inside the box (west, south, east, north) created since
+    /// `since`, in id order: the candidates for a duplicate.
+    pub async fn open_reports_near(
+        &mut self,
+        procedure: ProcedureId,
+        category: &str,
+        bbox: [f64; 4],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Report>> {
+        dispatch_tx!(&mut self.inner, t => t.open_reports_near(procedure, category, bbox, since).await)
+    }
+
+    /// A citizen's new report, with the first entry of its audit log.
+    pub async fn submit_report(&mut self, r: &Report) -> Result<()> {
+        self.insert_report(r).await?;
+        let event = ReportEvent {
+            at: r.created,
+            token: None,
+            old_status: None,
+            new_status: r.status,
+            note: None,
+            description_edited: false,
+        };
+        dispatch_tx!(&mut self.inner, t => t.log_report_event(r.id, &event).await)
+    }
+
+    /// A moderator's decision on `old` (read with [`WriteTx::report_record`]
+    /// in this transaction) by `token`, with its entry in the audit log; the
+    /// citizen's text is kept when the description is edited the first time.
+    pub async fn moderate_report(
+        &mut self,
+        old: &ReportRecord,
+        decision: &Decision,
+        token: i64,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let edited = decision
+            .description
+            .as_ref()
+            .is_some_and(|d| *d != old.report.description);
+        let original = edited.then_some(old.report.description.as_str());
+        let id = old.report.id;
+        dispatch_tx!(&mut self.inner, t => t.moderate_report(id, decision, original).await)?;
+        let event = ReportEvent {
+            at,
+            token: Some(token),
+            old_status: Some(old.report.status),
+            new_status: decision.status,
+            note: decision.note.clone(),
+            description_edited: edited,
+        };
+        dispatch_tx!(&mut self.inner, t => t.log_report_event(id, &event).await)?;
+        self.recorded.push(Entity::Report, Op::Update, id.0);
+        Ok(())
+    }
+
+    /// A report's audit log, oldest first.
+    pub async fn report_events(&mut self, id: ReportId) -> Result<Vec<ReportEvent>> {
+        dispatch_tx!(&mut self.inner, t => t.report_events(id).await)
     }
 
     /// Stages reports of a bulk import in a temporary table of the

@@ -17,8 +17,11 @@ use std::{
     time::Duration,
 };
 
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report};
+use partimap_model::{
+    Decision, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+};
 use sqlx::{
     PgPool, Postgres, Row, Transaction,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow},
@@ -26,8 +29,8 @@ use sqlx::{
 use tokio::sync::watch;
 
 use crate::{
-    ChangeFeed, ChangedIds, Entity, Merged, Recorded, Result, Snapshot, StagedReport, TokenScope,
-    codec,
+    ChangeFeed, ChangedIds, Entity, Merged, Recorded, ReportEvent, ReportRecord, Result, Snapshot,
+    StagedReport, TokenScope, codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -44,12 +47,19 @@ const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id,
      FROM organisations";
 const PROCEDURES: &str = "SELECT id, organisation_id, external_id, title, summary, kind,
             start_date::text AS start_date, end_date::text AS end_date, status_override, url,
-            ST_AsGeoJSON(area, 15) AS area, categories::text AS categories
+            ST_AsGeoJSON(area, 15) AS area, categories::text AS categories, moderation
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
 const REPORTS: &str = "SELECT id, procedure_id, external_id, category, description, status,
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
+     FROM reports";
+// A report with what moderation adds; the contact only where asked for
+// (`{contact}` is `contact_email` or `NULL::text AS contact_email`).
+const REPORT_RECORDS: &str = "SELECT id, procedure_id, external_id, category, description, status,
+            ST_X(location) AS lon, ST_Y(location) AS lat,
+            to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,
+            status_note, original_description, {contact}
      FROM reports";
 // A snapshot feeds the index, which keeps no report text and no external
 // id: reports come without them, in typed columns (binary on the wire; no
@@ -329,7 +339,7 @@ async fn by_ids(
     .await?)
 }
 
-/// Binds a procedure's columns as parameters 1 (id) to 12 (categories).
+/// Binds a procedure's columns as parameters 1 (id) to 13 (moderation).
 fn bind_procedure<'q>(
     query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
     p: &'q Procedure,
@@ -347,6 +357,7 @@ fn bind_procedure<'q>(
         .bind(&p.url)
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
+        .bind(p.moderation.as_str())
 }
 
 /// A write transaction on PostGIS.
@@ -502,6 +513,111 @@ fn id_sequence(entity: Entity) -> &'static str {
 }
 
 impl PgTx {
+    pub(crate) async fn report_record(
+        &mut self,
+        id: ReportId,
+        contact: bool,
+    ) -> Result<Option<ReportRecord>> {
+        // A moderator's read locks the row until the decision is written:
+        // two moderators deciding at once are serialised, each against the
+        // status the other left.
+        let (column, lock) = if contact {
+            ("contact_email", " FOR UPDATE")
+        } else {
+            ("NULL::text AS contact_email", "")
+        };
+        let sql = REPORT_RECORDS.replace("{contact}", column);
+        sqlx::query(codec::assembled(format!("{sql} WHERE id = $1{lock}")))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|row| codec::report_record(&row))
+            .transpose()
+    }
+
+    pub(crate) async fn open_reports_near(
+        &mut self,
+        procedure: ProcedureId,
+        category: &str,
+        [west, south, east, north]: [f64; 4],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Report>> {
+        sqlx::query(codec::assembled(format!(
+            "{REPORTS} WHERE procedure_id = $1 AND category = $2
+                         AND status IN ('published', 'in_progress')
+                         AND location && ST_MakeEnvelope($3, $4, $5, $6, 4326)
+                         AND created >= $7
+             ORDER BY id"
+        )))
+        .bind(procedure.0)
+        .bind(category)
+        .bind(west)
+        .bind(south)
+        .bind(east)
+        .bind(north)
+        .bind(since)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::report)
+        .collect()
+    }
+
+    pub(crate) async fn moderate_report(
+        &mut self,
+        id: ReportId,
+        decision: &Decision,
+        original: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE reports SET status = $2, status_note = coalesce($3, status_note),
+                    description = coalesce($4, description),
+                    original_description = coalesce(original_description, $5)
+             WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(decision.status.as_str())
+        .bind(&decision.note)
+        .bind(&decision.description)
+        .bind(original)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn log_report_event(&mut self, id: ReportId, e: &ReportEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO report_events (report_id, at, token_id, old_status, new_status, note,
+                                        description_edited)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(id.0)
+        .bind(e.at)
+        .bind(e.token)
+        .bind(e.old_status.map(|s| s.as_str()))
+        .bind(e.new_status.as_str())
+        .bind(&e.note)
+        .bind(e.description_edited)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn report_events(&mut self, id: ReportId) -> Result<Vec<ReportEvent>> {
+        sqlx::query(
+            "SELECT report_id,
+                    to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at,
+                    token_id, old_status, new_status, note, description_edited
+             FROM report_events WHERE report_id = $1 ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(|row| codec::report_event(row, row.try_get::<bool, _>("description_edited")?))
+        .collect()
+    }
+
     pub(crate) async fn next_id(&mut self, entity: Entity) -> Result<i64> {
         Ok(sqlx::query("SELECT nextval($1::regclass) AS id")
             .bind(id_sequence(entity))
@@ -557,6 +673,14 @@ impl PgTx {
         .iter()
         .map(codec::procedure)
         .collect()
+    }
+
+    pub(crate) async fn procedure(&mut self, id: ProcedureId) -> Result<Option<Procedure>> {
+        let row = sqlx::query(codec::assembled(format!("{PROCEDURES} WHERE id = $1")))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(codec::procedure).transpose()
     }
 
     pub(crate) async fn procedure_by_external_id(
@@ -629,9 +753,9 @@ impl PgTx {
             sqlx::query(
                 "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
                                          start_date, end_date, status_override, url, area,
-                                         categories)
+                                         categories, moderation)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                         ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb)",
+                         ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb, $13)",
             ),
             p,
         )
@@ -646,7 +770,8 @@ impl PgTx {
                 "UPDATE procedures SET organisation_id = $2, external_id = $3, title = $4,
                         summary = $5, kind = $6, start_date = $7, end_date = $8,
                         status_override = $9, url = $10,
-                        area = ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), categories = $12::jsonb
+                        area = ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), categories = $12::jsonb,
+                        moderation = $13
                  WHERE id = $1",
             ),
             p,

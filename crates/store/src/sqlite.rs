@@ -7,9 +7,11 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use partimap_model::{Organisation, OrganisationId, Procedure, ProcedureId, Report};
+use partimap_model::{
+    Decision, Organisation, OrganisationId, Procedure, ProcedureId, Report, ReportId,
+};
 use sqlx::{
     Row, Sqlite, SqlitePool, Transaction,
     sqlite::{
@@ -18,8 +20,8 @@ use sqlx::{
 };
 
 use crate::{
-    ChangeFeed, ChangedIds, Entity, Error, Merged, Recorded, Result, Snapshot, StagedReport,
-    TokenScope, codec,
+    ChangeFeed, ChangedIds, Entity, Error, Merged, Recorded, ReportEvent, ReportRecord, Result,
+    Snapshot, StagedReport, TokenScope, codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -29,11 +31,17 @@ codec::columns!(SqliteRow);
 const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id, seat FROM organisations";
 const PROCEDURES: &str =
     "SELECT id, organisation_id, external_id, title, summary, kind, start_date, end_date,
-            status_override, url, area, categories
+            status_override, url, area, categories, moderation
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
 const REPORTS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created
+     FROM reports";
+// A report with what moderation adds; the contact only where asked for
+// (`{contact}` is `contact_email` or `NULL AS contact_email`).
+const REPORT_RECORDS: &str =
+    "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created,
+            status_note, original_description, {contact}
      FROM reports";
 // A snapshot feeds the index, which keeps no report text: reports come
 // without their description.
@@ -210,8 +218,12 @@ impl SqliteStore {
     }
 
     pub(crate) async fn begin(&self) -> Result<SqliteTx> {
+        // IMMEDIATE: the write lock from the start. A deferred transaction
+        // that read before another one committed could not write at all
+        // (SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out): two
+        // citizens reporting at once would fail one of them.
         Ok(SqliteTx {
-            tx: self.pool.begin().await?,
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
             staging: false,
         })
     }
@@ -248,7 +260,7 @@ async fn by_ids(
     .await?)
 }
 
-/// Binds a procedure's columns as parameters 1 (id) to 12 (categories).
+/// Binds a procedure's columns as parameters 1 (id) to 13 (moderation).
 fn bind_procedure<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
     p: &'q Procedure,
@@ -266,6 +278,7 @@ fn bind_procedure<'q>(
         .bind(&p.url)
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
+        .bind(p.moderation.as_str())
 }
 
 /// A write transaction on the embedded store.
@@ -277,6 +290,107 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
+    pub(crate) async fn report_record(
+        &mut self,
+        id: ReportId,
+        contact: bool,
+    ) -> Result<Option<ReportRecord>> {
+        let sql = REPORT_RECORDS.replace(
+            "{contact}",
+            if contact {
+                "contact_email"
+            } else {
+                "NULL AS contact_email"
+            },
+        );
+        sqlx::query(codec::assembled(format!("{sql} WHERE id = ?")))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|row| codec::report_record(&row))
+            .transpose()
+    }
+
+    pub(crate) async fn open_reports_near(
+        &mut self,
+        procedure: ProcedureId,
+        category: &str,
+        [west, south, east, north]: [f64; 4],
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Report>> {
+        sqlx::query(codec::assembled(format!(
+            "{REPORTS} WHERE procedure_id = ? AND category = ?
+                         AND status IN ('published', 'in_progress')
+                         AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ? AND created >= ?
+             ORDER BY id"
+        )))
+        .bind(procedure.0)
+        .bind(category)
+        .bind(west)
+        .bind(east)
+        .bind(south)
+        .bind(north)
+        .bind(codec::timestamp(since))
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(codec::report)
+        .collect()
+    }
+
+    pub(crate) async fn moderate_report(
+        &mut self,
+        id: ReportId,
+        decision: &Decision,
+        original: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE reports SET status = ?2, status_note = coalesce(?3, status_note),
+                    description = coalesce(?4, description),
+                    original_description = coalesce(original_description, ?5)
+             WHERE id = ?1",
+        )
+        .bind(id.0)
+        .bind(decision.status.as_str())
+        .bind(&decision.note)
+        .bind(&decision.description)
+        .bind(original)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn log_report_event(&mut self, id: ReportId, e: &ReportEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO report_events (report_id, at, token_id, old_status, new_status, note,
+                                        description_edited)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.0)
+        .bind(codec::timestamp(e.at))
+        .bind(e.token)
+        .bind(e.old_status.map(|s| s.as_str()))
+        .bind(e.new_status.as_str())
+        .bind(&e.note)
+        .bind(e.description_edited)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn report_events(&mut self, id: ReportId) -> Result<Vec<ReportEvent>> {
+        sqlx::query(
+            "SELECT report_id, at, token_id, old_status, new_status, note, description_edited
+             FROM report_events WHERE report_id = ? ORDER BY id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *self.tx)
+        .await?
+        .iter()
+        .map(|row| codec::report_event(row, row.try_get::<bool, _>("description_edited")?))
+        .collect()
+    }
+
     pub(crate) async fn next_id(&mut self, entity: Entity) -> Result<i64> {
         let sql = match entity {
             Entity::Organisation => "SELECT coalesce(max(id), 0) + 1 AS id FROM organisations",
@@ -336,6 +450,14 @@ impl SqliteTx {
         .iter()
         .map(codec::procedure)
         .collect()
+    }
+
+    pub(crate) async fn procedure(&mut self, id: ProcedureId) -> Result<Option<Procedure>> {
+        let row = sqlx::query(codec::assembled(format!("{PROCEDURES} WHERE id = ?")))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(codec::procedure).transpose()
     }
 
     pub(crate) async fn procedure_by_external_id(
@@ -407,8 +529,8 @@ impl SqliteTx {
             sqlx::query(
                 "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
                                          start_date, end_date, status_override, url, area,
-                                         categories)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                                         categories, moderation)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             ),
             p,
         )
@@ -422,7 +544,8 @@ impl SqliteTx {
             sqlx::query(
                 "UPDATE procedures SET organisation_id = ?2, external_id = ?3, title = ?4,
                         summary = ?5, kind = ?6, start_date = ?7, end_date = ?8,
-                        status_override = ?9, url = ?10, area = ?11, categories = ?12
+                        status_override = ?9, url = ?10, area = ?11, categories = ?12,
+                        moderation = ?13
                  WHERE id = ?1",
             ),
             p,

@@ -51,6 +51,7 @@ fn procedure(id: ProcedureId, organisation: OrganisationId) -> Procedure {
             code: "litter".into(),
             label: "Müll".into(),
         }],
+        moderation: Default::default(),
     }
 }
 

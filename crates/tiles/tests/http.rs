@@ -56,6 +56,7 @@ fn fixture() -> Index {
             code: "litter".into(),
             label: "Müll".into(),
         }],
+        moderation: Default::default(),
     };
     let law = Procedure {
         id: ProcedureId(8),

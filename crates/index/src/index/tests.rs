@@ -83,6 +83,7 @@ fn world() -> impl Strategy<Value = World> {
                     .take(2)
                     .map(|c| partimap_model::Category { code: (*c).to_owned(), label: String::new() })
                     .collect(),
+                moderation: Default::default(),
             })
             .collect();
         let reports = reps
@@ -242,6 +243,7 @@ fn reporter() -> Procedure {
             code: "litter".into(),
             label: String::new(),
         }],
+        moderation: Default::default(),
     }
 }
 
