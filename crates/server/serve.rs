@@ -27,6 +27,13 @@ pub fn app(store: Store, tiles: TilesState, config: &Config) -> Router {
             },
         ))
         .merge(partimap_ingest::reports::router(reports))
+        .merge(partimap_features::router(
+            partimap_features::FeaturesState {
+                store: store.clone(),
+                tiles: tiles.clone(),
+                public_url: config.public_url.clone(),
+            },
+        ))
         .merge(ops::router(ops::OpsState { store, tiles }))
         .fallback(partimap_tiles::problem::not_found)
         .layer(TraceLayer::new_for_http())

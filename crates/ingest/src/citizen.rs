@@ -276,15 +276,12 @@ pub(crate) async fn public_report(
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
     let id = ReportId(parse_id("report", &id)?);
-    let not_found = || HttpError::not_found(format!("no public report {}", id.0));
-    // A transaction that writes nothing and is dropped.
-    let mut tx = state.store.begin().await.map_err(|e| store_error(&e))?;
-    let record = tx
-        .report_record(id, false)
+    let record = state
+        .store
+        .public_report(id)
         .await
         .map_err(|e| store_error(&e))?
-        .filter(|r| r.report.status.is_public())
-        .ok_or_else(not_found)?;
+        .ok_or_else(|| HttpError::not_found(format!("no public report {}", id.0)))?;
     Ok(Json(public_feature(&record)).into_response())
 }
 

@@ -182,6 +182,22 @@ pub struct ReportEvent {
     pub description_edited: bool,
 }
 
+/// Which public reports to read, a page at a time (OGC API – Features).
+#[derive(Debug, Clone, Default)]
+pub struct ReportQuery {
+    /// Reports of these procedures only.
+    pub procedures: Vec<ProcedureId>,
+    /// Of these categories; empty: all.
+    pub categories: Vec<String>,
+    /// West, south, east, north in WGS84.
+    pub bbox: Option<[f64; 4]>,
+    /// Created at or after, at or before.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: u32,
+    pub offset: u64,
+}
+
 /// Whom a write token speaks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TokenScope {
@@ -440,6 +456,47 @@ impl Store {
     pub async fn organisation_id_by_key(&self, key: &str) -> Result<Option<OrganisationId>> {
         // A transaction that writes nothing and is dropped.
         self.begin().await?.organisation_id_by_key(key).await
+    }
+
+    /// The procedures with these ids, in id order (ids without a row are
+    /// left out).
+    pub async fn procedures_by_ids(&self, ids: &[ProcedureId]) -> Result<Vec<Procedure>> {
+        let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
+        dispatch!(&self.backend, b => b.procedures_by_ids(&ids).await)
+    }
+
+    /// A public report (published, in progress or resolved) without its
+    /// contact and without the citizen's original text.
+    pub async fn public_report(&self, id: ReportId) -> Result<Option<ReportRecord>> {
+        Ok(self
+            .public_reports(&ReportQuery::default(), Some(id))
+            .await?
+            .0
+            .into_iter()
+            .next())
+    }
+
+    /// A page of the public reports `query` selects, in id order, without
+    /// contact or original text; and how many it selects in all.
+    pub async fn public_reports_page(
+        &self,
+        query: &ReportQuery,
+    ) -> Result<(Vec<ReportRecord>, u64)> {
+        self.public_reports(query, None).await
+    }
+
+    async fn public_reports(
+        &self,
+        query: &ReportQuery,
+        id: Option<ReportId>,
+    ) -> Result<(Vec<ReportRecord>, u64)> {
+        let mut found = dispatch!(&self.backend, b => b.public_reports(query, id).await)?;
+        // Original texts are for moderators.
+        for r in &mut found.0 {
+            r.original_description = None;
+            r.report.contact = None;
+        }
+        Ok(found)
     }
 
     /// Stores a token's hash (never the token) with its scope; its id.

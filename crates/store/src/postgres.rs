@@ -29,8 +29,8 @@ use sqlx::{
 use tokio::sync::watch;
 
 use crate::{
-    ChangeFeed, ChangedIds, Entity, Merged, Recorded, ReportEvent, ReportRecord, Result, Snapshot,
-    StagedReport, TokenScope, codec,
+    ChangeFeed, ChangedIds, Entity, Merged, Recorded, ReportEvent, ReportQuery, ReportRecord,
+    Result, Snapshot, StagedReport, TokenScope, codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -266,6 +266,77 @@ impl PgStore {
             })
         })
         .transpose()
+    }
+
+    pub(crate) async fn procedures_by_ids(&self, ids: &[i64]) -> Result<Vec<Procedure>> {
+        let mut tx = self.read_tx().await?;
+        by_ids(&mut tx, PROCEDURES, ids)
+            .await?
+            .iter()
+            .map(codec::procedure)
+            .collect()
+    }
+
+    /// Public reports by `query`, or the one with `id` if public.
+    pub(crate) async fn public_reports(
+        &self,
+        query: &ReportQuery,
+        id: Option<ReportId>,
+    ) -> Result<(Vec<ReportRecord>, u64)> {
+        let select = REPORT_RECORDS.replace("{contact}", "NULL::text AS contact_email");
+        let mut tx = self.read_tx().await?;
+        if let Some(id) = id {
+            let row = sqlx::query(codec::assembled(format!(
+                "{select} WHERE id = $1 AND status IN ('published', 'in_progress', 'resolved')"
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let found: Vec<_> = row
+                .iter()
+                .map(codec::report_record)
+                .collect::<Result<_>>()?;
+            let n = found.len() as u64;
+            return Ok((found, n));
+        }
+        let procedures: Vec<i64> = query.procedures.iter().map(|p| p.0).collect();
+        let categories = (!query.categories.is_empty()).then(|| query.categories.clone());
+        let [w, s, e, n] = query.bbox.map_or([None; 4], |b| b.map(Some));
+        let filter = "WHERE procedure_id = ANY($1)
+                        AND status IN ('published', 'in_progress', 'resolved')
+                        AND ($2::text[] IS NULL OR category = ANY($2))
+                        AND ($3::float8 IS NULL
+                             OR location && ST_MakeEnvelope($3, $4, $5, $6, 4326))
+                        AND ($7::timestamptz IS NULL OR created >= $7)
+                        AND ($8::timestamptz IS NULL OR created <= $8)";
+        let bind = |q: sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>| {
+            q.bind(procedures.clone())
+                .bind(categories.clone())
+                .bind(w)
+                .bind(s)
+                .bind(e)
+                .bind(n)
+                .bind(query.from)
+                .bind(query.to)
+        };
+        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
+            "SELECT count(*) AS n FROM reports {filter}"
+        ))))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        let rows = bind(sqlx::query(codec::assembled(format!(
+            "{select} {filter} ORDER BY id LIMIT $9 OFFSET $10"
+        ))))
+        .bind(i64::from(query.limit))
+        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        let found = rows
+            .iter()
+            .map(codec::report_record)
+            .collect::<Result<_>>()?;
+        Ok((found, u64::try_from(matched).unwrap_or(0)))
     }
 
     pub(crate) async fn begin(&self) -> Result<PgTx> {

@@ -20,8 +20,8 @@ use sqlx::{
 };
 
 use crate::{
-    ChangeFeed, ChangedIds, Entity, Error, Merged, Recorded, ReportEvent, ReportRecord, Result,
-    Snapshot, StagedReport, TokenScope, codec,
+    ChangeFeed, ChangedIds, Entity, Error, Merged, Recorded, ReportEvent, ReportQuery,
+    ReportRecord, Result, Snapshot, StagedReport, TokenScope, codec,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -43,6 +43,8 @@ const REPORT_RECORDS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created,
             status_note, original_description, {contact}
      FROM reports";
+/// The statuses of public reports, as an SQL list.
+const PUBLIC: &str = "('published', 'in_progress', 'resolved')";
 // A snapshot feeds the index, which keeps no report text: reports come
 // without their description.
 const SNAPSHOT_REPORTS: &str =
@@ -215,6 +217,78 @@ impl SqliteStore {
             })
         })
         .transpose()
+    }
+
+    pub(crate) async fn procedures_by_ids(&self, ids: &[i64]) -> Result<Vec<Procedure>> {
+        let mut tx = self.pool.begin().await?;
+        by_ids(&mut tx, PROCEDURES, ids)
+            .await?
+            .iter()
+            .map(codec::procedure)
+            .collect()
+    }
+
+    /// Public reports by `query`, or the one with `id` if public.
+    pub(crate) async fn public_reports(
+        &self,
+        query: &ReportQuery,
+        id: Option<ReportId>,
+    ) -> Result<(Vec<ReportRecord>, u64)> {
+        let select = REPORT_RECORDS.replace("{contact}", "NULL AS contact_email");
+        let mut tx = self.pool.begin().await?;
+        if let Some(id) = id {
+            let row = sqlx::query(codec::assembled(format!(
+                "{select} WHERE id = ? AND status IN {PUBLIC}"
+            )))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let found: Vec<_> = row
+                .iter()
+                .map(codec::report_record)
+                .collect::<Result<_>>()?;
+            let n = found.len() as u64;
+            return Ok((found, n));
+        }
+        let procedures =
+            serde_json::to_string(&query.procedures.iter().map(|p| p.0).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into());
+        let categories = (!query.categories.is_empty())
+            .then(|| serde_json::to_string(&query.categories).unwrap_or_else(|_| "[]".into()));
+        let [w, s, e, n] = query.bbox.map_or([None; 4], |b| b.map(Some));
+        let filter = "WHERE procedure_id IN (SELECT value FROM json_each(?1))
+                        AND status IN ('published', 'in_progress', 'resolved')
+                        AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))
+                        AND (?3 IS NULL OR (lon BETWEEN ?3 AND ?5 AND lat BETWEEN ?4 AND ?6))
+                        AND (?7 IS NULL OR created >= ?7) AND (?8 IS NULL OR created <= ?8)";
+        let bind = |q: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>| {
+            q.bind(procedures.clone())
+                .bind(categories.clone())
+                .bind(w)
+                .bind(s)
+                .bind(e)
+                .bind(n)
+                .bind(query.from.map(codec::timestamp))
+                .bind(query.to.map(codec::timestamp))
+        };
+        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
+            "SELECT count(*) AS n FROM reports {filter}"
+        ))))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        let rows = bind(sqlx::query(codec::assembled(format!(
+            "{select} {filter} ORDER BY id LIMIT ?9 OFFSET ?10"
+        ))))
+        .bind(i64::from(query.limit))
+        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await?;
+        let found = rows
+            .iter()
+            .map(codec::report_record)
+            .collect::<Result<_>>()?;
+        Ok((found, u64::try_from(matched).unwrap_or(0)))
     }
 
     pub(crate) async fn begin(&self) -> Result<SqliteTx> {
