@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of partimap on a fresh Debian machine of this project's kind:
-# installs what the tests need (Chromium, PostgreSQL 15 and PostGIS from Debian, the npm packages of the
+# installs what the tests need (Chromium, PostgreSQL 15 and PostGIS, GDAL's ogrinfo from Debian, the npm packages of the
 # pages and of the Node test helpers), checks formatting and lints, then runs
 # the whole workspace's tests (unit, integration, end-to-end and browser).
 set -euo pipefail
@@ -20,6 +20,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 dpkg -s postgresql-15-postgis-3 >/dev/null 2>&1 || missing+=(postgresql-15-postgis-3)
 if [ ${#missing[@]} -gt 0 ]; then

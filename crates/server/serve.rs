@@ -26,7 +26,8 @@ pub fn app(store: Store, tiles: TilesState, config: &Config) -> Router {
                 store: store.clone(),
             },
         ))
-        .merge(partimap_ingest::reports::router(reports))
+        .merge(partimap_ingest::reports::router(reports.clone()))
+        .merge(partimap_ingest::open311::router(reports))
         .merge(partimap_features::router(
             partimap_features::FeaturesState {
                 store: store.clone(),

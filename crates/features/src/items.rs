@@ -418,6 +418,7 @@ pub(crate) async fn items(
                 to: params.to,
                 limit: params.limit,
                 offset: params.offset,
+                ..ReportQuery::default()
             };
             let (rows, matched) = state
                 .store

@@ -168,14 +168,69 @@ pub(crate) async fn submit(
     let description = members.string("description", true);
     let contact_email = members.string("contact_email", false);
     let insist = members.boolean("insist").unwrap_or(false);
-    let mut problems = members.finish(&MEMBERS);
+    let problems = members.finish(&MEMBERS);
 
-    let mut tx = state.store.begin().await.map_err(|e| store_error(&e))?;
+    let filing = Filing {
+        location,
+        category,
+        description,
+        contact_email,
+        problems,
+        duplicate_hint: !insist,
+    };
+    let report = file(&state.store, procedure_id, filing, |_| Ok(())).await?;
+    let id = report.id;
+    let record = partimap_store::ReportRecord {
+        report: Report {
+            contact: None,
+            ..report
+        },
+        status_note: None,
+        original_description: None,
+    };
+    let mut response = (StatusCode::CREATED, Json(public_feature(&record))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&report_path(id)) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// A report as an API brings it, read with the problems found so far.
+#[derive(Debug)]
+pub(crate) struct Filing {
+    pub(crate) location: Option<Point<f64>>,
+    pub(crate) category: Option<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) contact_email: Option<String>,
+    pub(crate) problems: Vec<Problem>,
+    /// Whether a likely duplicate is answered (409) instead of filed.
+    pub(crate) duplicate_hint: bool,
+}
+
+/// Files a report in procedure `procedure_id`, when `allowed` lets the
+/// caller file there: the rules of the module doc, in one transaction; the
+/// report as committed.
+pub(crate) async fn file(
+    store: &partimap_store::Store,
+    procedure_id: ProcedureId,
+    filing: Filing,
+    allowed: impl FnOnce(&Procedure) -> Result<(), HttpError>,
+) -> Result<Report, HttpError> {
+    let Filing {
+        location,
+        category,
+        description,
+        contact_email,
+        mut problems,
+        duplicate_hint,
+    } = filing;
+    let mut tx = store.begin().await.map_err(|e| store_error(&e))?;
     let procedure = tx
         .procedure(procedure_id)
         .await
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| HttpError::not_found(format!("no procedure {}", procedure_id.0)))?;
+    allowed(&procedure)?;
     if let Some(why) = closed_for_reports(&procedure) {
         return Err(HttpError::new(StatusCode::CONFLICT, why));
     }
@@ -184,7 +239,6 @@ pub(crate) async fn submit(
         return Err(invalid(problems));
     };
     let id = tx.next_report_id().await.map_err(|e| store_error(&e))?;
-    let now = Utc::now();
     let draft = ReportDraft {
         category: category.into(),
         description: description.into(),
@@ -194,7 +248,7 @@ pub(crate) async fn submit(
         created: None,
         contact_email: contact_email.map(Into::into),
     };
-    let report = match draft.validate(id, &procedure, now) {
+    let report = match draft.validate(id, &procedure, Utc::now()) {
         Ok(report) if problems.is_empty() => report,
         Ok(_) => return Err(invalid(problems)),
         Err(found) => {
@@ -208,7 +262,7 @@ pub(crate) async fn submit(
             return Err(invalid(problems));
         }
     };
-    if !insist && let Some((near, metres)) = likely_duplicate(&mut tx, &report).await? {
+    if duplicate_hint && let Some((near, metres)) = likely_duplicate(&mut tx, &report).await? {
         return Err(HttpError::new(
             StatusCode::CONFLICT,
             format!(
@@ -229,19 +283,7 @@ pub(crate) async fn submit(
         .await
         .map_err(|e| store_error(&e))?;
     tx.commit().await.map_err(|e| store_error(&e))?;
-    let record = partimap_store::ReportRecord {
-        report: Report {
-            contact: None,
-            ..report
-        },
-        status_note: None,
-        original_description: None,
-    };
-    let mut response = (StatusCode::CREATED, Json(public_feature(&record))).into_response();
-    if let Ok(value) = HeaderValue::from_str(&report_path(id)) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(report)
 }
 
 /// The nearest open report of the same procedure and category within

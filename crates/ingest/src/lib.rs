@@ -7,7 +7,8 @@
 //! - [`reports`]: the participation API of defect reporters — citizens'
 //!   reports ([`citizen`]: the rules a report must meet, duplicates, a
 //!   per-client [`ratelimit`]) and their moderation ([`moderation`]: scoped
-//!   tokens, status transitions, the audit log).
+//!   tokens, status transitions, the audit log); [`open311`], the same as
+//!   Open311 GeoReport v2 for back offices.
 //!
 //! Everything a call writes is written in one transaction: a rejected
 //! feature rejects the whole load, and nothing is half-written.
@@ -18,6 +19,7 @@ pub mod endpoint;
 pub mod features;
 pub mod import;
 pub mod moderation;
+pub mod open311;
 pub mod ratelimit;
 pub mod reader;
 pub mod reports;

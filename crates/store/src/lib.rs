@@ -189,6 +189,10 @@ pub struct ReportQuery {
     pub procedures: Vec<ProcedureId>,
     /// Of these categories; empty: all.
     pub categories: Vec<String>,
+    /// In these (public) statuses; empty: every public one.
+    pub statuses: Vec<ReportStatus>,
+    /// With these ids; empty: any.
+    pub ids: Vec<ReportId>,
     /// West, south, east, north in WGS84.
     pub bbox: Option<[f64; 4]>,
     /// Created at or after, at or before.
@@ -463,6 +467,15 @@ impl Store {
     pub async fn procedures_by_ids(&self, ids: &[ProcedureId]) -> Result<Vec<Procedure>> {
         let ids: Vec<i64> = ids.iter().map(|i| i.0).collect();
         dispatch!(&self.backend, b => b.procedures_by_ids(&ids).await)
+    }
+
+    /// The organisation with this key and its procedures (in id order), if
+    /// there is one.
+    pub async fn procedures_of_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(OrganisationId, Vec<Procedure>)>> {
+        dispatch!(&self.backend, b => b.procedures_of_key(key).await)
     }
 
     /// A public report (published, in progress or resolved) without its

@@ -268,6 +268,30 @@ impl PgStore {
         .transpose()
     }
 
+    pub(crate) async fn procedures_of_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(OrganisationId, Vec<Procedure>)>> {
+        let mut tx = self.read_tx().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let procedures = sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE organisation_id = $1 ORDER BY id"
+        )))
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect::<Result<_>>()?;
+        Ok(Some((OrganisationId(id), procedures)))
+    }
+
     pub(crate) async fn procedures_by_ids(&self, ids: &[i64]) -> Result<Vec<Procedure>> {
         let mut tx = self.read_tx().await?;
         by_ids(&mut tx, PROCEDURES, ids)
@@ -302,8 +326,20 @@ impl PgStore {
         let procedures: Vec<i64> = query.procedures.iter().map(|p| p.0).collect();
         let categories = (!query.categories.is_empty()).then(|| query.categories.clone());
         let [w, s, e, n] = query.bbox.map_or([None; 4], |b| b.map(Some));
+        let statuses = (!query.statuses.is_empty()).then(|| {
+            query
+                .statuses
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect::<Vec<_>>()
+        });
+        let ids =
+            (!query.ids.is_empty()).then(|| query.ids.iter().map(|i| i.0).collect::<Vec<_>>());
+        // $9 and $10 are the page's.
         let filter = "WHERE procedure_id = ANY($1)
                         AND status IN ('published', 'in_progress', 'resolved')
+                        AND ($11::text[] IS NULL OR status = ANY($11))
+                        AND ($12::int8[] IS NULL OR id = ANY($12))
                         AND ($2::text[] IS NULL OR category = ANY($2))
                         AND ($3::float8 IS NULL
                              OR location && ST_MakeEnvelope($3, $4, $5, $6, 4326))
@@ -319,17 +355,32 @@ impl PgStore {
                 .bind(query.from)
                 .bind(query.to)
         };
-        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
-            "SELECT count(*) AS n FROM reports {filter}"
-        ))))
+        let page = |q: sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>,
+                    limit: Option<i64>,
+                    offset: i64| {
+            q.bind(limit)
+                .bind(offset)
+                .bind(statuses.clone())
+                .bind(ids.clone())
+        };
+        let matched: i64 = page(
+            bind(sqlx::query(codec::assembled(format!(
+                "SELECT count(*) AS n FROM reports {filter}
+                   AND ($9::int8 IS NULL OR true) AND $10::int8 >= 0"
+            )))),
+            None,
+            0,
+        )
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-        let rows = bind(sqlx::query(codec::assembled(format!(
-            "{select} {filter} ORDER BY id LIMIT $9 OFFSET $10"
-        ))))
-        .bind(i64::from(query.limit))
-        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+        let rows = page(
+            bind(sqlx::query(codec::assembled(format!(
+                "{select} {filter} ORDER BY id LIMIT $9 OFFSET $10"
+            )))),
+            Some(i64::from(query.limit)),
+            i64::try_from(query.offset).unwrap_or(i64::MAX),
+        )
         .fetch_all(&mut *tx)
         .await?;
         let found = rows

@@ -219,6 +219,30 @@ impl SqliteStore {
         .transpose()
     }
 
+    pub(crate) async fn procedures_of_key(
+        &self,
+        key: &str,
+    ) -> Result<Option<(OrganisationId, Vec<Procedure>)>> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM organisations WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(id) = id else {
+            return Ok(None);
+        };
+        let procedures = sqlx::query(codec::assembled(format!(
+            "{PROCEDURES} WHERE organisation_id = ? ORDER BY id"
+        )))
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(codec::procedure)
+        .collect::<Result<_>>()?;
+        Ok(Some((OrganisationId(id), procedures)))
+    }
+
     pub(crate) async fn procedures_by_ids(&self, ids: &[i64]) -> Result<Vec<Procedure>> {
         let mut tx = self.pool.begin().await?;
         by_ids(&mut tx, PROCEDURES, ids)
@@ -256,8 +280,24 @@ impl SqliteStore {
         let categories = (!query.categories.is_empty())
             .then(|| serde_json::to_string(&query.categories).unwrap_or_else(|_| "[]".into()));
         let [w, s, e, n] = query.bbox.map_or([None; 4], |b| b.map(Some));
+        let statuses = (!query.statuses.is_empty()).then(|| {
+            serde_json::to_string(
+                &query
+                    .statuses
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_else(|_| "[]".into())
+        });
+        let ids = (!query.ids.is_empty()).then(|| {
+            serde_json::to_string(&query.ids.iter().map(|i| i.0).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into())
+        });
         let filter = "WHERE procedure_id IN (SELECT value FROM json_each(?1))
                         AND status IN ('published', 'in_progress', 'resolved')
+                        AND (?11 IS NULL OR status IN (SELECT value FROM json_each(?11)))
+                        AND (?12 IS NULL OR id IN (SELECT value FROM json_each(?12)))
                         AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))
                         AND (?3 IS NULL OR (lon BETWEEN ?3 AND ?5 AND lat BETWEEN ?4 AND ?6))
                         AND (?7 IS NULL OR created >= ?7) AND (?8 IS NULL OR created <= ?8)";
@@ -271,17 +311,34 @@ impl SqliteStore {
                 .bind(query.from.map(codec::timestamp))
                 .bind(query.to.map(codec::timestamp))
         };
-        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
-            "SELECT count(*) AS n FROM reports {filter}"
-        ))))
+        // ?9 and ?10 are the page's; SQLite wants every number bound.
+        let bind_rest = |q: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>,
+                         page: Option<(i64, i64)>| {
+            let (limit, offset) = page.unwrap_or((-1, 0));
+            q.bind(limit)
+                .bind(offset)
+                .bind(statuses.clone())
+                .bind(ids.clone())
+        };
+        let matched: i64 = bind_rest(
+            bind(sqlx::query(codec::assembled(format!(
+                "SELECT count(*) AS n FROM reports {filter} AND ?9 IS NOT NULL AND ?10 IS NOT NULL"
+            )))),
+            None,
+        )
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-        let rows = bind(sqlx::query(codec::assembled(format!(
-            "{select} {filter} ORDER BY id LIMIT ?9 OFFSET ?10"
-        ))))
-        .bind(i64::from(query.limit))
-        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
+        let page = (
+            i64::from(query.limit),
+            i64::try_from(query.offset).unwrap_or(i64::MAX),
+        );
+        let rows = bind_rest(
+            bind(sqlx::query(codec::assembled(format!(
+                "{select} {filter} ORDER BY id LIMIT ?9 OFFSET ?10"
+            )))),
+            Some(page),
+        )
         .fetch_all(&mut *tx)
         .await?;
         let found = rows
