@@ -561,9 +561,16 @@ fn citizens_report_and_moderators_decide(setup: &Setup) {
             public_bytes.extend(r.bytes().unwrap());
         }
     }
+    let pre = setup.pre;
     for path in [
         format!("/api/v1/reports/{hidden}"),
-        format!("/api/v1/procedures/{}", setup.pre),
+        format!("/api/v1/procedures/{pre}"),
+        format!("/ogc/collections/reports/items?procedure={pre}&limit=1000"),
+        format!("/ogc/collections/reports/items/{hidden}"),
+        format!("/ogc/collections/reports/items/{hidden}?crs=EPSG:25832"),
+        format!("/open311/v2/requests.json?jurisdiction_id={pre}&start_date=2020-01-01T00:00:00Z"),
+        format!("/open311/v2/requests.xml?jurisdiction_id={pre}&start_date=2020-01-01T00:00:00Z"),
+        format!("/open311/v2/requests/{hidden}.json?jurisdiction_id={pre}"),
         "/api/v1/procedures?bbox=7.9,50.8,8.1,50.9&limit=500".to_owned(),
         "/tiles.json".to_owned(),
     ] {

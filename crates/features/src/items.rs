@@ -348,6 +348,21 @@ fn link(base: &str, path: &str, rest: &[(String, String)], limit: u32, offset: u
     format!("{base}{path}?{}", query.finish())
 }
 
+/// A page of a collection's features, selected as the map selects them.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items", tag = "ogc",
+    params(
+        ("collection" = String, Path, description = "procedures or reports"),
+        ("bbox" = Option<String>, Query, description = "minx,miny,maxx,maxy in bbox-crs"),
+        ("bbox-crs" = Option<String>, Query, description = "CRS84 (default) or http://www.opengis.net/def/crs/EPSG/0/25832"),
+        ("datetime" = Option<String>, Query, description = "an RFC 3339 instant, a date, or START/END with .. for open ends"),
+        ("limit" = Option<u32>, Query, description = "1 to 10000 (larger is served as 10000), default 10"),
+        ("offset" = Option<u64>, Query, description = "features to skip (the next link sets it)"),
+        ("crs" = Option<String>, Query, description = "CRS84 (default) or http://www.opengis.net/def/crs/EPSG/0/25832"),
+        partimap_tiles::openapi::FilterParams,
+    ),
+    responses((status = 200, description = "A GeoJSON FeatureCollection with numberMatched, numberReturned and next/prev links; Content-Crs", content_type = "application/geo+json", body = Object),
+              (status = 400, description = "A malformed or unknown parameter, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+              (status = 404, description = "No such collection", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn items(
     State(state): State<FeaturesState>,
     Path(collection): Path<String>,
@@ -467,6 +482,16 @@ pub(crate) async fn items(
     ))
 }
 
+/// One feature of a collection.
+#[utoipa::path(get, path = "/ogc/collections/{collection}/items/{id}", tag = "ogc",
+    params(
+        ("collection" = String, Path, description = "procedures or reports"),
+        ("id" = i64, Path, description = "the feature's id"),
+        ("crs" = Option<String>, Query, description = "CRS84 (default) or http://www.opengis.net/def/crs/EPSG/0/25832"),
+    ),
+    responses((status = 200, description = "A GeoJSON Feature; Content-Crs", content_type = "application/geo+json", body = Object),
+              (status = 400, description = "A malformed or unknown parameter, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+              (status = 404, description = "No such collection or feature (reports: public ones only)", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 pub(crate) async fn item(
     State(state): State<FeaturesState>,
     Path((collection, id)): Path<(String, String)>,

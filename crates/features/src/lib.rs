@@ -54,6 +54,18 @@ pub fn router(state: FeaturesState) -> Router {
         .with_state(state)
 }
 
+/// The routes of the feature API.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(paths(
+    landing,
+    conformance,
+    collections,
+    collection,
+    items::items,
+    items::item
+))]
+pub struct FeaturesApi;
+
 /// The collections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
@@ -139,6 +151,10 @@ fn json_response(value: Value) -> Response {
     ([(header::CACHE_CONTROL, "public, max-age=60")], Json(value)).into_response()
 }
 
+/// The landing page of OGC API – Features.
+#[utoipa::path(get, path = "/ogc", tag = "ogc",
+    responses((status = 200, description = "Links to conformance, collections and this document", content_type = "application/json", body = Object),
+              (status = 400, description = "A parameter other than f=json", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 async fn landing(
     State(state): State<FeaturesState>,
     headers: HeaderMap,
@@ -151,6 +167,8 @@ async fn landing(
         "description": "The participation procedures of the portal and the public reports of its defect reporters, as OGC API – Features",
         "links": [
             {"href": format!("{base}/ogc"), "rel": "self", "type": "application/json", "title": "this document"},
+            {"href": format!("{base}/openapi.json"), "rel": "service-desc",
+             "type": "application/vnd.oai.openapi+json;version=3.1", "title": "the OpenAPI document of partimap"},
             {"href": format!("{base}/ogc/conformance"), "rel": "conformance", "type": "application/json",
              "title": "the conformance classes implemented"},
             {"href": format!("{base}/ogc/collections"), "rel": "data", "type": "application/json",
@@ -166,6 +184,10 @@ pub const CONFORMS_TO: [&str; 3] = [
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 ];
 
+/// The conformance classes: Part 1 core and GeoJSON, Part 2 CRS.
+#[utoipa::path(get, path = "/ogc/conformance", tag = "ogc",
+    responses((status = 200, description = "conformsTo", content_type = "application/json", body = Object),
+              (status = 400, description = "A parameter other than f=json", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 async fn conformance(RawQuery(query): RawQuery) -> Result<Response, HttpError> {
     check_plain_query(query.as_deref())?;
     Ok(json_response(json!({ "conformsTo": CONFORMS_TO })))
@@ -200,6 +222,10 @@ fn describe(state: &FeaturesState, base: &str, c: Collection) -> Value {
     value
 }
 
+/// The collections procedures and reports.
+#[utoipa::path(get, path = "/ogc/collections", tag = "ogc",
+    responses((status = 200, description = "Both collections with extent and CRS", content_type = "application/json", body = Object),
+              (status = 400, description = "A parameter other than f=json", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 async fn collections(
     State(state): State<FeaturesState>,
     headers: HeaderMap,
@@ -217,6 +243,11 @@ async fn collections(
     })))
 }
 
+/// One collection.
+#[utoipa::path(get, path = "/ogc/collections/{collection}", tag = "ogc",
+    params(("collection" = String, Path, description = "procedures or reports")),
+    responses((status = 200, description = "The collection", content_type = "application/json", body = Object),
+              (status = 404, description = "No such collection", body = partimap_http::ProblemDoc, content_type = "application/problem+json")))]
 async fn collection(
     State(state): State<FeaturesState>,
     Path(id): Path<String>,

@@ -96,3 +96,34 @@ impl IntoResponse for HttpError {
 pub async fn not_found(uri: axum::http::Uri) -> HttpError {
     HttpError::not_found(format!("nothing is served at {}", uri.path()))
 }
+
+/// An error answer as the OpenAPI document describes it: RFC 7807
+/// `application/problem+json`, sometimes with extension members (an import's
+/// `rejections`, a report's `problems`, a likely `duplicate`).
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemDoc {
+    /// Always `about:blank`: the status says the kind.
+    #[schema(example = "about:blank")]
+    pub r#type: String,
+    /// The status's reason phrase.
+    #[schema(example = "Unprocessable Entity")]
+    pub title: String,
+    #[schema(example = 422)]
+    pub status: u16,
+    /// What is wrong and where, in a sentence a person can act on.
+    #[schema(
+        example = "/category: unknown category \"potholes\"; procedure \"maengelmelder\" has: road_damage, litter"
+    )]
+    pub detail: String,
+    /// Each problem of a body with its JSON pointer (422 of the reports API).
+    pub problems: Option<Vec<ProblemItem>>,
+}
+
+/// One problem of a body.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ProblemItem {
+    #[schema(example = "/location")]
+    pub pointer: String,
+    pub message: String,
+}

@@ -135,6 +135,25 @@ fn around(p: Point<f64>, radius: f64) -> [f64; 4] {
     [p.x() - dlon, p.y() - dlat, p.x() + dlon, p.y() + dlat]
 }
 
+/// A citizen's report in a defect reporter.
+#[utoipa::path(
+    post,
+    path = "/api/v1/procedures/{id}/reports",
+    tag = "reports",
+    params(("id" = i64, Path, description = "The defect reporter (a procedure)")),
+    request_body(content = crate::reports::CitizenReportDoc, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Committed; Location names it; status submitted (pre-moderation) or published", content_type = "application/json", body = crate::reports::ReportFeatureDoc),
+        (status = 400, description = "The body is not JSON (line and column)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "The procedure takes no reports now, or a likely duplicate (member duplicate; send again with insist)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than 20 KiB", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not declared JSON", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Problems of the body, each with its JSON pointer (members problems)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reports from this address (Retry-After)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away (Retry-After)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn submit(
     State(state): State<ReportsState>,
     Path(id): Path<String>,
@@ -313,6 +332,17 @@ async fn likely_duplicate(
         .min_by(|a, b| a.1.total_cmp(&b.1)))
 }
 
+/// A public report (published, in progress or resolved).
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}",
+    tag = "reports",
+    params(("id" = i64, Path, description = "The report's id")),
+    responses(
+        (status = 200, description = "The report, without contact", content_type = "application/json", body = crate::reports::ReportFeatureDoc),
+        (status = 404, description = "No public report of that id", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 pub(crate) async fn public_report(
     State(state): State<ReportsState>,
     Path(id): Path<String>,

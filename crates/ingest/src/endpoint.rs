@@ -181,6 +181,31 @@ async fn organisation(
     Ok(Some(Scope { id, key }))
 }
 
+/// A GeoJSON import of GIS staff: a FeatureCollection or GeoJSON text
+/// sequence (optionally gzip), streamed, reprojected, validated, all or
+/// nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/imports",
+    tag = "imports",
+    params(
+        ("layer" = String, Query, description = "procedures or reports"),
+        ("crs" = Option<String>, Query, description = "EPSG:4326 (default), EPSG:25832, EPSG:25833, EPSG:3857, EPSG:31466, EPSG:31467"),
+        ("mode" = Option<String>, Query, description = "upsert (default) or replace"),
+        ("dry_run" = Option<bool>, Query, description = "validate and count, write nothing"),
+        ("organisation" = Option<String>, Query, description = "the organisation's key (admin tokens)"),
+    ),
+    request_body(content = String, content_type = "application/geo+json", description = "FeatureCollection, or RFC 8142 sequence (application/geo+json-seq); Content-Encoding: gzip allowed"),
+    responses(
+        (status = 200, description = "Committed (or a clean dry run): counts inserted, updated, unchanged, deleted", content_type = "application/json", body = Object),
+        (status = 400, description = "A malformed parameter or body (with line and column)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "Another organisation's data", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Features rejected, each with index, id, line, column and JSON pointer; nothing written", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "The database is away (Retry-After)", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn import(
     State(state): State<ImportState>,
     headers: HeaderMap,

@@ -96,6 +96,23 @@ fn moderator_view(record: &ReportRecord, events: &[ReportEvent]) -> Value {
     feature
 }
 
+/// A moderator's decision: a new status, a public note (required for a
+/// rejection), an edited description (the citizen's is kept).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/reports/{id}",
+    tag = "moderation",
+    params(("id" = i64, Path, description = "The report's id")),
+    request_body(content = crate::reports::DecisionDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The report as moderators see it, with contact and audit log", content_type = "application/json", body = Object),
+        (status = 401, description = "No valid bearer token", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "A report of another organisation's procedure", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A transition that is not allowed, a rejection without reason, a malformed member", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn decide(
     State(state): State<ReportsState>,
     Path(id): Path<String>,
@@ -139,6 +156,20 @@ pub(crate) async fn decide(
     Ok(Json(moderator_view(&record, &events)).into_response())
 }
 
+/// The report as moderators see it: contact, original text, audit log.
+#[utoipa::path(
+    get,
+    path = "/api/v1/reports/{id}/history",
+    tag = "moderation",
+    params(("id" = i64, Path, description = "The report's id")),
+    responses(
+        (status = 200, description = "The report with contact_email, original_description and history", content_type = "application/json", body = Object),
+        (status = 401, description = "No valid bearer token", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 403, description = "A report of another organisation's procedure", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub(crate) async fn history(
     State(state): State<ReportsState>,
     Path(id): Path<String>,

@@ -346,6 +346,23 @@ fn request(p: &Procedure, r: &ReportRecord) -> Value {
 }
 
 /// `discovery`, `services` or `requests` (GET).
+/// Open311 GeoReport v2: `discovery.{json,xml}`, `services.{json,xml}`
+/// (a defect reporter's categories), `requests.{json,xml}` (its public
+/// reports; filters service_request_id, service_code, start_date,
+/// end_date, status, bbox, page, page_size).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/{file}",
+    tag = "open311",
+    params(
+        ("file" = String, Path, description = "discovery, services or requests, with .json or .xml"),
+        ("jurisdiction_id" = Option<String>, Query, description = "a defect reporter's id, or the key of an organisation that runs one (required but for discovery)"),
+    ),
+    responses(
+        (status = 200, description = "The list (JSON array, or XML)", content_type = "application/json", body = Object),
+        (status = 400, description = "Open311 errors: [{code, description}] (XML: <errors>), the code the HTTP status; 400 a bad parameter, 403 a missing or foreign api_key, 404 unknown jurisdiction or request", content_type = "application/json", body = Object),
+    )
+)]
 async fn top(
     State(state): State<ReportsState>,
     Path(file): Path<String>,
@@ -557,6 +574,20 @@ async fn list_requests(state: &ReportsState, format: Format, query: Option<&str>
     Ok(render(format, "service_requests", "request", &requests))
 }
 
+/// One public service request.
+#[utoipa::path(
+    get,
+    path = "/open311/v2/requests/{file}",
+    tag = "open311",
+    params(
+        ("file" = String, Path, description = "the request id with .json or .xml"),
+        ("jurisdiction_id" = String, Query, description = "the defect reporter"),
+    ),
+    responses(
+        (status = 200, description = "A list of one request", content_type = "application/json", body = Object),
+        (status = 400, description = "Open311 errors: [{code, description}] (XML: <errors>), the code the HTTP status; 400 a bad parameter, 403 a missing or foreign api_key, 404 unknown jurisdiction or request", content_type = "application/json", body = Object),
+    )
+)]
 async fn one_request(
     State(state): State<ReportsState>,
     Path(file): Path<String>,
@@ -591,6 +622,20 @@ async fn one_request(
     ))
 }
 
+/// A service's definition (partimap's services have no attributes).
+#[utoipa::path(
+    get,
+    path = "/open311/v2/services/{file}",
+    tag = "open311",
+    params(
+        ("file" = String, Path, description = "the service code with .json or .xml"),
+        ("jurisdiction_id" = String, Query, description = "the defect reporter"),
+    ),
+    responses(
+        (status = 200, description = "The service definition", content_type = "application/json", body = Object),
+        (status = 400, description = "Open311 errors: [{code, description}] (XML: <errors>), the code the HTTP status; 400 a bad parameter, 403 a missing or foreign api_key, 404 unknown jurisdiction or request", content_type = "application/json", body = Object),
+    )
+)]
 async fn one_service(
     State(state): State<ReportsState>,
     Path(file): Path<String>,
@@ -619,6 +664,19 @@ async fn one_service(
 
 /// `POST requests.{fmt}`: a report from a back office or an app, form
 /// encoded.
+/// A new service request from a back office or app: form-encoded with
+/// api_key, jurisdiction_id, service_code, lat, long, description, email.
+#[utoipa::path(
+    post,
+    path = "/open311/v2/{file}",
+    tag = "open311",
+    params(("file" = String, Path, description = "requests.json or requests.xml")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 201, description = "[{service_request_id, service_notice, account_id}]", content_type = "application/json", body = Object),
+        (status = 400, description = "Open311 errors: [{code, description}] (XML: <errors>), the code the HTTP status; 400 a bad parameter, 403 a missing or foreign api_key, 404 unknown jurisdiction or request", content_type = "application/json", body = Object),
+    )
+)]
 async fn create(
     State(state): State<ReportsState>,
     Path(file): Path<String>,

@@ -245,6 +245,72 @@ pub(crate) fn public_feature(r: &ReportRecord) -> Value {
     })
 }
 
+/// A citizen's report, as the OpenAPI document describes the body.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = CitizenReport)]
+pub struct CitizenReportDoc {
+    /// A GeoJSON Point in WGS84, `{"type": "Point", "coordinates": [lon, lat]}`,
+    /// inside the procedure's area.
+    #[schema(value_type = Object)]
+    pub location: (),
+    /// One of the procedure's category codes.
+    #[schema(example = "road_damage")]
+    pub category: String,
+    /// At most 4,000 characters; stored as given.
+    pub description: String,
+    /// Private: shown to the procedure's moderators only.
+    pub contact_email: Option<String>,
+    /// File it even when an open report of the category lies within 50 m.
+    pub insist: Option<bool>,
+}
+
+/// A moderator's decision, as the OpenAPI document describes the body.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = Decision)]
+pub struct DecisionDoc {
+    /// submitted → published | rejected; published → in_progress | resolved
+    /// | rejected; in_progress → resolved | rejected; resolved → in_progress.
+    #[schema(example = "published")]
+    pub status: Option<String>,
+    /// The public note on the status (required for a rejection).
+    pub note: Option<String>,
+    /// An edited description (the citizen's text is kept).
+    pub description: Option<String>,
+}
+
+/// A public report: a GeoJSON Feature with id, Point geometry and
+/// properties procedure_id, category, description, status, status_note,
+/// created.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(as = ReportFeature)]
+pub struct ReportFeatureDoc {
+    #[schema(example = "Feature")]
+    pub r#type: String,
+    pub id: i64,
+    #[schema(value_type = Object)]
+    pub geometry: (),
+    #[schema(value_type = Object)]
+    pub properties: (),
+}
+
+/// The routes of the ingestion service.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    paths(
+        crate::endpoint::import,
+        crate::citizen::submit,
+        crate::citizen::public_report,
+        crate::moderation::decide,
+        crate::moderation::history,
+        crate::open311::top,
+        crate::open311::create,
+        crate::open311::one_request,
+        crate::open311::one_service,
+    ),
+    components(schemas(CitizenReportDoc, DecisionDoc, ReportFeatureDoc))
+)]
+pub struct IngestApi;
+
 /// Where a report is read.
 pub(crate) fn report_path(id: ReportId) -> String {
     format!("/api/v1/reports/{}", id.0)

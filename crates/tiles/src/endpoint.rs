@@ -95,6 +95,25 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         .any(|t| t == etag || t == "*")
 }
 
+/// A vector tile (Mapbox Vector Tile 2.1) of the map's layers
+/// `procedures`, `clusters` (below the cluster zoom) and `reports`.
+#[utoipa::path(
+    get,
+    path = "/tiles/{z}/{x}/{y}.mvt",
+    tag = "tiles",
+    params(
+        ("z" = u8, Path, description = "Zoom, 0 to 22"),
+        ("x" = u32, Path, description = "Column, 0 to 2^z - 1"),
+        ("y" = u32, Path, description = "Row, 0 to 2^z - 1 (XYZ, from the north)"),
+        crate::openapi::FilterParams,
+    ),
+    responses(
+        (status = 200, description = "The tile; brotli or gzip by Accept-Encoding, strong ETag", content_type = "application/vnd.mapbox-vector-tile", body = Vec<u8>),
+        (status = 204, description = "Nothing of the selection is in the tile"),
+        (status = 304, description = "The tile is the one of If-None-Match"),
+        (status = 400, description = "A malformed tile address or filter parameter, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 async fn tile(
     State(state): State<TilesState>,
     Path((z, x, y)): Path<(String, String, String)>,

@@ -26,6 +26,7 @@ pub mod endpoint;
 pub mod geometry;
 pub mod metrics;
 pub mod mvt;
+pub mod openapi;
 pub mod pages;
 pub mod params;
 pub mod problem;

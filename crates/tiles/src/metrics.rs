@@ -131,6 +131,13 @@ pub fn router(state: TilesState) -> Router {
         .with_state(state)
 }
 
+/// Prometheus metrics: tile latency and size per zoom, the tile cache.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String))
+)]
 async fn metrics(State(state): State<TilesState>) -> Result<Response, HttpError> {
     let m = state.metrics();
     let (tiles, bytes) = state.cache().size();

@@ -18,10 +18,7 @@ const MAPLIBRE_CSS: &[u8] =
 
 pub fn router() -> Router {
     Router::new()
-        .route(
-            "/",
-            get(|| async { asset(INDEX_HTML.as_bytes(), "text/html; charset=utf-8") }),
-        )
+        .route("/", get(overview))
         .route(
             "/assets/overview.js",
             get(|| async { asset(OVERVIEW_JS.as_bytes(), "text/javascript; charset=utf-8") }),
@@ -38,6 +35,18 @@ pub fn router() -> Router {
             "/assets/maplibre-gl.css",
             get(|| async { asset(MAPLIBRE_CSS, "text/css; charset=utf-8") }),
         )
+}
+
+/// The overview map of every running procedure (its script, style and
+/// MapLibre GL JS are served under `/assets/`, no third-party requests).
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = "pages",
+    responses((status = 200, description = "The overview map page", content_type = "text/html", body = String))
+)]
+async fn overview() -> Response {
+    asset(INDEX_HTML.as_bytes(), "text/html; charset=utf-8")
 }
 
 fn asset(body: &'static [u8], content_type: &'static str) -> Response {

@@ -60,6 +60,18 @@ fn cached(value: Value) -> Response {
     ([(header::CACHE_CONTROL, "public, max-age=60")], Json(value)).into_response()
 }
 
+/// One procedure on the map: what the overview tiles leave out.
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures/{id}",
+    tag = "procedures",
+    params(("id" = i64, Path, description = "The procedure's id")),
+    responses(
+        (status = 200, description = "The procedure", content_type = "application/json", body = Object),
+        (status = 400, description = "The id is not a number", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such procedure on the map", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 async fn one(State(state): State<TilesState>, Path(id): Path<String>) -> Response {
     let Ok(number) = id.parse::<i64>() else {
         return HttpError::bad_request(format!("procedure id {id:?} in the path is not a number"))
@@ -93,6 +105,22 @@ fn bbox(value: &str) -> Result<Envelope, HttpError> {
     })
 }
 
+/// The procedures of a box that the filter selects (what the map draws
+/// there), sorted by title, with their total.
+#[utoipa::path(
+    get,
+    path = "/api/v1/procedures",
+    tag = "procedures",
+    params(
+        ("bbox" = Option<String>, Query, description = "W,S,E,N in WGS84 degrees"),
+        ("limit" = Option<usize>, Query, description = "1 to 500, default 50"),
+        crate::openapi::FilterParams,
+    ),
+    responses(
+        (status = 200, description = "{total, items}", content_type = "application/json", body = Object),
+        (status = 400, description = "A malformed box, limit or filter, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 async fn list(State(state): State<TilesState>, RawQuery(query): RawQuery) -> Response {
     let index = state.index();
     let answer = (|| {

@@ -108,6 +108,18 @@ fn json_response(value: Value) -> Response {
     response
 }
 
+/// TileJSON 3.0.0 of the tiles, the filter carried into the tile URLs, the
+/// bounds of what the filter selects.
+#[utoipa::path(
+    get,
+    path = "/tiles.json",
+    tag = "tiles",
+    params(crate::openapi::FilterParams),
+    responses(
+        (status = 200, description = "TileJSON 3.0.0", content_type = "application/json", body = Object),
+        (status = 400, description = "An unknown filter parameter or value, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 async fn tilejson(
     State(state): State<TilesState>,
     RawQuery(query): RawQuery,
@@ -155,6 +167,18 @@ async fn tilejson(
     })))
 }
 
+/// A MapLibre style drawing the layers, for the filter (`procedure=ID`: the
+/// map of one procedure).
+#[utoipa::path(
+    get,
+    path = "/style.json",
+    tag = "tiles",
+    params(crate::openapi::FilterParams),
+    responses(
+        (status = 200, description = "A MapLibre GL style", content_type = "application/json", body = Object),
+        (status = 400, description = "An unknown filter parameter or value, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
 async fn style(
     State(state): State<TilesState>,
     RawQuery(query): RawQuery,
