@@ -140,6 +140,7 @@ pub fn read(dir: &Path) -> Workload {
             area: Some(Area::Polygons(area)),
             categories: Vec::new(),
             moderation: Default::default(),
+            location_precision_m: None,
         });
     }
     let mut reports = Vec::with_capacity(1_000_000);

@@ -26,6 +26,8 @@ struct Setup {
     pre: i64,
     closed: i64,
     dialog: i64,
+    /// Post-moderated, publishing locations on a 100 m grid.
+    grid: i64,
     store_args: Vec<String>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -71,6 +73,7 @@ fn setup(store_args: Vec<String>, extra_args: &[&str], dir: Option<tempfile::Tem
         procedure("melder-pre", "reporting", json!({"categories": categories()})),
         procedure("melder-closed", "reporting", json!({"categories": categories(), "start": "2025-01-01", "end": "2025-12-31"})),
         procedure("dialog", "dialog", json!({})),
+        procedure("melder-grid", "reporting", json!({"categories": categories(), "moderation": "post", "location_precision_m": 100})),
     ]});
     let (status, answer, _) = send(
         &server,
@@ -103,9 +106,10 @@ fn setup(store_args: Vec<String>, extra_args: &[&str], dir: Option<tempfile::Tem
             id("Test melder-pre")?,
             id("Test melder-closed")?,
             id("Test dialog")?,
+            id("Test melder-grid")?,
         ))
     });
-    let (post, pre, closed, dialog) = ids;
+    let (post, pre, closed, dialog, grid) = ids;
     Setup {
         server,
         siegen,
@@ -115,6 +119,7 @@ fn setup(store_args: Vec<String>, extra_args: &[&str], dir: Option<tempfile::Tem
         pre,
         closed,
         dialog,
+        grid,
         store_args,
         _dir: dir,
     }
@@ -539,6 +544,58 @@ fn citizens_report_and_moderators_decide(setup: &Setup) {
     assert_eq!(public_view["properties"]["status_note"], "Repariert");
     assert!(
         !public_view.to_string().contains("Tiefes Schlagloch"),
+        "{public_view}"
+    );
+
+    // A reporter that publishes on a 100 m grid: the public place is
+    // snapped, the exact one is for moderators.
+    let (exact_lon, exact_lat) = (lon - 0.003_21, lat + 0.001_17);
+    let (status, answer, _) = report(
+        setup,
+        setup.grid,
+        &citizen(exact_lon, exact_lat, "litter", "Müll im Gebüsch"),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let snapped = id_of(&answer);
+    let c = &answer["geometry"]["coordinates"];
+    let (shown_lon, shown_lat) = (c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+    let step = 100.0 / 111_320.0;
+    assert!(
+        ((shown_lat / step) - (shown_lat / step).round()).abs() < 1e-6,
+        "latitude on the grid: {shown_lat}"
+    );
+    let (dx, dy) = (
+        (shown_lon - exact_lon) * 111_320.0 * shown_lat.to_radians().cos(),
+        (shown_lat - exact_lat) * 111_320.0,
+    );
+    assert!(
+        (dx != 0.0 || dy != 0.0) && dx.abs() <= 50.1 && dy.abs() <= 50.1,
+        "{dx} {dy}"
+    );
+    let (_, moderated, _) = send(
+        server,
+        "GET",
+        &format!("/api/v1/reports/{snapped}/history"),
+        Some(&setup.siegen),
+        None,
+        vec![],
+    );
+    assert_eq!(
+        moderated["properties"]["exact_location"]["coordinates"],
+        json!([exact_lon, exact_lat])
+    );
+    assert_eq!(moderated["geometry"], answer["geometry"]);
+    let (_, public_view, _) = send(
+        server,
+        "GET",
+        &format!("/api/v1/reports/{snapped}"),
+        None,
+        None,
+        vec![],
+    );
+    assert!(public_view["properties"].get("exact_location").is_none());
+    assert!(
+        !public_view.to_string().contains(&exact_lon.to_string()),
         "{public_view}"
     );
 

@@ -296,6 +296,7 @@ fn procedure_feature(t: &Transform, p: &Procedure, k: Option<&Known>, today: Nai
     if p.kind == partimap_model::ProcedureKind::Reporting {
         properties["categories"] = json!(p.categories.iter().map(|c| &c.code).collect::<Vec<_>>());
         properties["moderation"] = json!(p.moderation.as_str());
+        properties["location_precision_m"] = json!(p.location_precision_m);
     }
     json!({"type": "Feature", "id": p.id.0, "geometry": geometry, "properties": properties})
 }

@@ -206,6 +206,7 @@ pub(crate) async fn submit(
         },
         status_note: None,
         original_description: None,
+        exact_location: None,
     };
     let mut response = (StatusCode::CREATED, Json(public_feature(&record))).into_response();
     if let Ok(value) = HeaderValue::from_str(&report_path(id)) {
@@ -267,7 +268,7 @@ pub(crate) async fn file(
         created: None,
         contact_email: contact_email.map(Into::into),
     };
-    let report = match draft.validate(id, &procedure, Utc::now()) {
+    let mut report = match draft.validate(id, &procedure, Utc::now()) {
         Ok(report) if problems.is_empty() => report,
         Ok(_) => return Err(invalid(problems)),
         Err(found) => {
@@ -281,6 +282,11 @@ pub(crate) async fn file(
             return Err(invalid(problems));
         }
     };
+    // The place is checked as the citizen gave it, and published as the
+    // procedure says (snapped to its grid; the exact one for moderators).
+    let exact = report.location;
+    report.location = procedure.published_location(exact);
+    let exact = (report.location != exact).then_some(exact);
     if duplicate_hint && let Some((near, metres)) = likely_duplicate(&mut tx, &report).await? {
         return Err(HttpError::new(
             StatusCode::CONFLICT,
@@ -294,11 +300,12 @@ pub(crate) async fn file(
                 report: near,
                 status_note: None,
                 original_description: None,
+                exact_location: None,
             }),
             "distance_m": metres.round(),
         })));
     }
-    tx.submit_report(&report)
+    tx.submit_report(&report, exact)
         .await
         .map_err(|e| store_error(&e))?;
     tx.commit().await.map_err(|e| store_error(&e))?;

@@ -238,6 +238,17 @@ pub fn procedure_draft(
         area: area(feature, problems),
         categories: categories(props, problems),
         moderation: string_or_none(props, "moderation", problems),
+        location_precision_m: match props.get("location_precision_m") {
+            None | Some(JsonValue::Null) => None,
+            Some(JsonValue::Number(n)) if n.as_i64().is_some() => n.as_i64(),
+            Some(other) => {
+                problems.push(
+                    "/properties/location_precision_m",
+                    format!("must be a whole number of metres, not {}", json_type(other)),
+                );
+                None
+            }
+        },
     }
 }
 

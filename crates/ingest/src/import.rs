@@ -1319,6 +1319,7 @@ mod tests {
                 label: "Müll".into(),
             }],
             moderation: Default::default(),
+            location_precision_m: None,
         }
     }
 

@@ -75,6 +75,14 @@ fn moderator_view(record: &ReportRecord, events: &[ReportEvent]) -> Value {
             json!(record.original_description),
         );
         properties.insert(
+            "exact_location".to_owned(),
+            json!(
+                record
+                    .exact_location
+                    .map(|p| json!({"type": "Point", "coordinates": [p.x(), p.y()]}))
+            ),
+        );
+        properties.insert(
             "history".to_owned(),
             Value::Array(
                 events

@@ -205,6 +205,10 @@ pub struct Procedure {
     pub categories: Vec<Category>,
     /// When citizens' reports become public (defect reporters only).
     pub moderation: Moderation,
+    /// The published place of a citizen's report is snapped to a grid of
+    /// this many metres (the exact one is kept for moderators); `None`:
+    /// published as reported.
+    pub location_precision_m: Option<u32>,
 }
 
 impl Procedure {
@@ -217,7 +221,25 @@ impl Procedure {
     pub fn category(&self, code: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.code == code)
     }
+
+    /// Where a citizen's report at `exact` is shown: snapped to the
+    /// procedure's grid of [`Procedure::location_precision_m`] metres
+    /// (latitude first, then longitude in metres along that latitude), or
+    /// `exact`.
+    pub fn published_location(&self, exact: Point<f64>) -> Point<f64> {
+        const METRES_PER_DEGREE: f64 = 111_320.0;
+        let Some(metres) = self.location_precision_m.filter(|m| *m > 0) else {
+            return exact;
+        };
+        let step = f64::from(metres) / METRES_PER_DEGREE;
+        let lat = (exact.y() / step).round() * step;
+        let lon_step = step / lat.to_radians().cos().max(0.01);
+        Point::new((exact.x() / lon_step).round() * lon_step, lat)
+    }
 }
+
+/// The coarsest grid published locations may be snapped to.
+pub const MAX_LOCATION_PRECISION_M: i64 = 1000;
 
 /// The raw values of a procedure, as a file or a request brings them.
 #[derive(Debug, Clone, Default)]
@@ -235,6 +257,8 @@ pub struct ProcedureDraft {
     pub categories: Vec<(String, String)>,
     /// `pre` (the default) or `post`.
     pub moderation: Option<String>,
+    /// Metres, 1 to [`MAX_LOCATION_PRECISION_M`].
+    pub location_precision_m: Option<i64>,
 }
 
 /// The longest summary accepted.
@@ -323,6 +347,25 @@ impl ProcedureDraft {
                 "only reporting procedures take citizens' reports to moderate",
             );
         }
+        let location_precision_m = match self.location_precision_m {
+            Some(m) if (1..=MAX_LOCATION_PRECISION_M).contains(&m) => u32::try_from(m).ok(),
+            Some(m) => {
+                problems.push(
+                    "/location_precision_m",
+                    format!("must be 1 to {MAX_LOCATION_PRECISION_M} metres, not {m}"),
+                );
+                None
+            }
+            None => None,
+        };
+        if self.location_precision_m.is_some()
+            && kind.is_some_and(|k| k != ProcedureKind::Reporting)
+        {
+            problems.push(
+                "/location_precision_m",
+                "only reporting procedures publish citizens' report locations",
+            );
+        }
         let mut codes = HashSet::new();
         for (i, (code, label)) in self.categories.iter().enumerate() {
             let ok = !code.is_empty()
@@ -397,6 +440,7 @@ impl ProcedureDraft {
                     .map(|(code, label)| Category { code, label })
                     .collect(),
                 moderation,
+                location_precision_m,
             }),
             _ => Err(problems),
         }
@@ -425,7 +469,24 @@ mod tests {
             ]]))),
             categories: vec![("road_damage".into(), "Straßenschäden".into())],
             moderation: Some("post".into()),
+            location_precision_m: None,
         }
+    }
+
+    #[test]
+    fn published_locations_snap_to_the_procedure_grid() {
+        let mut p = draft().validate(ProcedureId(1)).unwrap();
+        let exact = Point::new(8.023_456, 50.875_432);
+        assert_eq!(p.published_location(exact), exact);
+        p.location_precision_m = Some(100);
+        let shown = p.published_location(exact);
+        assert_ne!(shown, exact);
+        // Within half a cell of the exact place in both directions.
+        let dy = (shown.y() - exact.y()).abs() * 111_320.0;
+        let dx = (shown.x() - exact.x()).abs() * 111_320.0 * shown.y().to_radians().cos();
+        assert!(dy <= 50.0 + 1e-6 && dx <= 50.0 + 1e-6, "{dx} {dy}");
+        // On the grid: every report of the cell is shown at the same place.
+        assert_eq!(p.published_location(Point::new(8.023_47, 50.875_44)), shown);
     }
 
     #[test]
@@ -493,6 +554,11 @@ mod tests {
                 |d| d.categories.clear(),
                 "/categories",
                 "needs at least one category",
+            ),
+            (
+                |d| d.location_precision_m = Some(0),
+                "/location_precision_m",
+                "must be 1 to 1000 metres, not 0",
             ),
             (
                 |d| d.moderation = Some("later".into()),

@@ -366,6 +366,7 @@ mod tests {
                 label: "Müll".into(),
             }],
             moderation: Default::default(),
+            location_precision_m: None,
         }
     }
 

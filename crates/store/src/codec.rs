@@ -22,6 +22,7 @@ pub(crate) trait Columns {
     fn int(&self, column: &str) -> Result<i64>;
     fn opt_int(&self, column: &str) -> Result<Option<i64>>;
     fn float(&self, column: &str) -> Result<f64>;
+    fn opt_float(&self, column: &str) -> Result<Option<f64>>;
 }
 
 /// Implements [`Columns`] for a sqlx row type.
@@ -41,6 +42,9 @@ macro_rules! columns {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
             fn float(&self, column: &str) -> $crate::Result<f64> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_float(&self, column: &str) -> $crate::Result<Option<f64>> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
         }
@@ -69,7 +73,8 @@ pub(crate) fn organisation(row: &impl Columns) -> Result<Organisation> {
 }
 
 /// Columns: id, organisation_id, external_id, title, summary, kind,
-/// start_date, end_date, status_override, url, area, categories, moderation.
+/// start_date, end_date, status_override, url, area, categories, moderation,
+/// location_precision_m.
 pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
     let id = row.int("id")?;
     Ok(Procedure {
@@ -95,6 +100,10 @@ pub(crate) fn procedure(row: &impl Columns) -> Result<Procedure> {
             .transpose()?,
         categories: categories_from_text(id, &row.text("categories")?)?,
         moderation: vocabulary("procedure", id, &row.text("moderation")?)?,
+        location_precision_m: row
+            .opt_int("location_precision_m")?
+            .map(|m| u32::try_from(m).map_err(|e| corrupt("procedure", id, e)))
+            .transpose()?,
     })
 }
 
@@ -119,17 +128,23 @@ pub(crate) fn report(row: &impl Columns) -> Result<Report> {
 }
 
 /// Columns: those of [`report`], and status_note, original_description,
-/// contact_email (NULL where the caller is not to see it).
+/// contact_email, exact_lon, exact_lat (NULL where the caller is not to see
+/// them).
 pub(crate) fn report_record(row: &impl Columns) -> Result<ReportRecord> {
     let mut report = report(row)?;
     report.contact = row
         .opt_text("contact_email")?
         .map(|e| Contact::parse(&e).map_err(|e| corrupt("report", report.id.0, e)))
         .transpose()?;
+    let exact_location = row
+        .opt_float("exact_lon")?
+        .zip(row.opt_float("exact_lat")?)
+        .map(|(x, y)| Point::new(x, y));
     Ok(ReportRecord {
         report,
         status_note: row.opt_text("status_note")?,
         original_description: row.opt_text("original_description")?,
+        exact_location,
     })
 }
 

@@ -167,6 +167,9 @@ pub struct ReportRecord {
     pub status_note: Option<String>,
     /// The description as the citizen wrote it, once a moderator edited it.
     pub original_description: Option<String>,
+    /// Where the citizen placed it, when the published `location` is
+    /// snapped to the procedure's grid (moderators only).
+    pub exact_location: Option<geo::Point<f64>>,
 }
 
 /// One entry of a report's audit log: who changed it when, and how.
@@ -507,6 +510,7 @@ impl Store {
         // Original texts are for moderators.
         for r in &mut found.0 {
             r.original_description = None;
+            r.exact_location = None;
             r.report.contact = None;
         }
         Ok(found)
@@ -676,9 +680,18 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.open_reports_near(procedure, category, bbox, since).await)
     }
 
-    /// A citizen's new report, with the first entry of its audit log.
-    pub async fn submit_report(&mut self, r: &Report) -> Result<()> {
+    /// A citizen's new report, with the first entry of its audit log;
+    /// `exact` is where the citizen placed it when `r.location` is the
+    /// published, snapped place.
+    pub async fn submit_report(
+        &mut self,
+        r: &Report,
+        exact: Option<geo::Point<f64>>,
+    ) -> Result<()> {
         self.insert_report(r).await?;
+        if let Some(exact) = exact {
+            dispatch_tx!(&mut self.inner, t => t.set_exact_location(r.id, exact).await)?;
+        }
         let event = ReportEvent {
             at: r.created,
             token: None,

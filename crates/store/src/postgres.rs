@@ -47,7 +47,8 @@ const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id,
      FROM organisations";
 const PROCEDURES: &str = "SELECT id, organisation_id, external_id, title, summary, kind,
             start_date::text AS start_date, end_date::text AS end_date, status_override, url,
-            ST_AsGeoJSON(area, 15) AS area, categories::text AS categories, moderation
+            ST_AsGeoJSON(area, 15) AS area, categories::text AS categories, moderation,
+            location_precision_m::int8 AS location_precision_m
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
 const REPORTS: &str = "SELECT id, procedure_id, external_id, category, description, status,
@@ -307,7 +308,10 @@ impl PgStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace("{contact}", "NULL::text AS contact_email");
+        let select = REPORT_RECORDS.replace(
+            "{contact}",
+            "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat",
+        );
         let mut tx = self.read_tx().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -461,7 +465,8 @@ async fn by_ids(
     .await?)
 }
 
-/// Binds a procedure's columns as parameters 1 (id) to 13 (moderation).
+/// Binds a procedure's columns as parameters 1 (id) to 14
+/// (location_precision_m).
 fn bind_procedure<'q>(
     query: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
     p: &'q Procedure,
@@ -480,6 +485,7 @@ fn bind_procedure<'q>(
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
         .bind(p.moderation.as_str())
+        .bind(p.location_precision_m.map(i64::from))
 }
 
 /// A write transaction on PostGIS.
@@ -644,9 +650,15 @@ impl PgTx {
         // two moderators deciding at once are serialised, each against the
         // status the other left.
         let (column, lock) = if contact {
-            ("contact_email", " FOR UPDATE")
+            (
+                "contact_email, ST_X(exact_location) AS exact_lon, ST_Y(exact_location) AS exact_lat",
+                " FOR UPDATE",
+            )
         } else {
-            ("NULL::text AS contact_email", "")
+            (
+                "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat",
+                "",
+            )
         };
         let sql = REPORT_RECORDS.replace("{contact}", column);
         sqlx::query(codec::assembled(format!("{sql} WHERE id = $1{lock}")))
@@ -702,6 +714,22 @@ impl PgTx {
         .bind(&decision.note)
         .bind(&decision.description)
         .bind(original)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_exact_location(
+        &mut self,
+        id: ReportId,
+        p: geo::Point<f64>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE reports SET exact_location = ST_SetSRID(ST_MakePoint($1, $2), 4326) WHERE id = $3",
+        )
+        .bind(p.x())
+        .bind(p.y())
+        .bind(id.0)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -875,9 +903,9 @@ impl PgTx {
             sqlx::query(
                 "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
                                          start_date, end_date, status_override, url, area,
-                                         categories, moderation)
+                                         categories, moderation, location_precision_m)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
-                         ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb, $13)",
+                         ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), $12::jsonb, $13, $14)",
             ),
             p,
         )
@@ -893,7 +921,7 @@ impl PgTx {
                         summary = $5, kind = $6, start_date = $7, end_date = $8,
                         status_override = $9, url = $10,
                         area = ST_SetSRID(ST_GeomFromGeoJSON($11), 4326), categories = $12::jsonb,
-                        moderation = $13
+                        moderation = $13, location_precision_m = $14
                  WHERE id = $1",
             ),
             p,

@@ -31,7 +31,7 @@ codec::columns!(SqliteRow);
 const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id, seat FROM organisations";
 const PROCEDURES: &str =
     "SELECT id, organisation_id, external_id, title, summary, kind, start_date, end_date,
-            status_override, url, area, categories, moderation
+            status_override, url, area, categories, moderation, location_precision_m
      FROM procedures";
 // The contact is deliberately not selected: reports read feed public outputs.
 const REPORTS: &str =
@@ -258,7 +258,10 @@ impl SqliteStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace("{contact}", "NULL AS contact_email");
+        let select = REPORT_RECORDS.replace(
+            "{contact}",
+            "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat",
+        );
         let mut tx = self.pool.begin().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -391,7 +394,8 @@ async fn by_ids(
     .await?)
 }
 
-/// Binds a procedure's columns as parameters 1 (id) to 13 (moderation).
+/// Binds a procedure's columns as parameters 1 (id) to 14
+/// (location_precision_m).
 fn bind_procedure<'q>(
     query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
     p: &'q Procedure,
@@ -410,6 +414,7 @@ fn bind_procedure<'q>(
         .bind(p.area.as_ref().map(codec::area_to_text))
         .bind(codec::categories_to_text(&p.categories))
         .bind(p.moderation.as_str())
+        .bind(p.location_precision_m.map(i64::from))
 }
 
 /// A write transaction on the embedded store.
@@ -429,9 +434,9 @@ impl SqliteTx {
         let sql = REPORT_RECORDS.replace(
             "{contact}",
             if contact {
-                "contact_email"
+                "contact_email, exact_lon, exact_lat"
             } else {
-                "NULL AS contact_email"
+                "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat"
             },
         );
         sqlx::query(codec::assembled(format!("{sql} WHERE id = ?")))
@@ -488,6 +493,20 @@ impl SqliteTx {
         .bind(original)
         .execute(&mut *self.tx)
         .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn set_exact_location(
+        &mut self,
+        id: ReportId,
+        p: geo::Point<f64>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE reports SET exact_lon = ?, exact_lat = ? WHERE id = ?")
+            .bind(p.x())
+            .bind(p.y())
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -660,8 +679,8 @@ impl SqliteTx {
             sqlx::query(
                 "INSERT INTO procedures (id, organisation_id, external_id, title, summary, kind,
                                          start_date, end_date, status_override, url, area,
-                                         categories, moderation)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                         categories, moderation, location_precision_m)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             ),
             p,
         )
@@ -676,7 +695,7 @@ impl SqliteTx {
                 "UPDATE procedures SET organisation_id = ?2, external_id = ?3, title = ?4,
                         summary = ?5, kind = ?6, start_date = ?7, end_date = ?8,
                         status_override = ?9, url = ?10, area = ?11, categories = ?12,
-                        moderation = ?13
+                        moderation = ?13, location_precision_m = ?14
                  WHERE id = ?1",
             ),
             p,

@@ -52,6 +52,7 @@ fn procedure(id: ProcedureId, organisation: OrganisationId) -> Procedure {
             label: "Müll".into(),
         }],
         moderation: Default::default(),
+        location_precision_m: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn fixture() -> Index {
             label: "Müll".into(),
         }],
         moderation: Default::default(),
+        location_precision_m: None,
     };
     let law = Procedure {
         id: ProcedureId(8),

@@ -84,6 +84,7 @@ fn world() -> impl Strategy<Value = World> {
                     .map(|c| partimap_model::Category { code: (*c).to_owned(), label: String::new() })
                     .collect(),
                 moderation: Default::default(),
+                location_precision_m: None,
             })
             .collect();
         let reports = reps
@@ -244,6 +245,7 @@ fn reporter() -> Procedure {
             label: String::new(),
         }],
         moderation: Default::default(),
+        location_precision_m: None,
     }
 }
 
