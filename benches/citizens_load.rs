@@ -74,9 +74,16 @@ fn area(base: &str, procedure: i64) -> (MultiPolygon<f64>, Vec<String>) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
+    let args: Vec<String> = std::env::args().collect();
+    // `cargo test --all-targets` runs benches without `--bench`: nothing to
+    // load then.
+    if !args.iter().any(|a| a == "--bench") {
+        return;
+    }
+    let args: Vec<String> = args
+        .into_iter()
         .skip(1)
-        .filter(|a| a != "--bench")
+        .filter(|a| !a.starts_with("--"))
         .collect();
     let base = args
         .first()
