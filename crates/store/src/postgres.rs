@@ -168,11 +168,10 @@ impl PgStore {
         let mut changed = ChangedIds::default();
         let mut too_many = false;
         {
-            let mut rows = sqlx::query(
-                "SELECT seq, entity, op, ids FROM changes WHERE seq > $1 ORDER BY seq",
-            )
-            .bind(after)
-            .fetch(&mut *tx);
+            let mut rows =
+                sqlx::query("SELECT seq, entity, op, ids FROM changes WHERE seq > $1 ORDER BY seq")
+                    .bind(after)
+                    .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 let entity: String = row.try_get("entity")?;
                 let op: String = row.try_get("op")?;
