@@ -25,7 +25,7 @@ use axum::{
     Json, Router,
     body::Body,
     extract::{Path, RawQuery, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -164,28 +164,21 @@ fn xml_value(name: &str, v: &Value, out: &mut String) {
     }
 }
 
+/// One XML document: `value` under `root`.
+fn xml_document(root: &str, value: &Value) -> Response {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
+    xml_value(root, value, &mut out);
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
+}
+
 /// A list of records as JSON (an array) or XML (`<root><item>…</item></root>`,
 /// as the GeoReport v2 examples write them).
 fn render(format: Format, root: &str, item: &str, records: &[Value]) -> Response {
     match format {
         Format::Json => Json(Value::Array(records.to_vec())).into_response(),
         Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            out.push('<');
-            out.push_str(root);
-            out.push('>');
-            for r in records {
-                xml_value(item, r, &mut out);
-            }
-            out.push_str("</");
-            out.push_str(root);
-            out.push('>');
-            let mut response = out.into_response();
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/xml; charset=utf-8"),
-            );
-            response
+            let list = Map::from_iter([(item.to_owned(), Value::Array(records.to_vec()))]);
+            xml_document(root, &Value::Object(list))
         }
     }
 }
@@ -399,13 +392,10 @@ async fn top(
             let formats = json!(["application/json", "text/xml"]);
             Ok(match format {
                 Format::Json => Json(discovery(json!([endpoint(formats)]))).into_response(),
-                Format::Xml => {
-                    let discovery =
-                        discovery(json!({"endpoint": endpoint(json!({"format": formats}))}));
-                    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-                    xml_value("discovery", &discovery, &mut out);
-                    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
-                }
+                Format::Xml => xml_document(
+                    "discovery",
+                    &discovery(json!({"endpoint": endpoint(json!({"format": formats}))})),
+                ),
             })
         }
         "services" => {
@@ -574,6 +564,20 @@ async fn list_requests(state: &ReportsState, format: Format, query: Option<&str>
     Ok(render(format, "service_requests", "request", &requests))
 }
 
+/// The name in `file` (`NAME.json`), its format, and the defect reporter
+/// the query's `jurisdiction_id` names: what a single request or service
+/// is read by.
+async fn one_of<'f>(
+    state: &ReportsState,
+    file: &'f str,
+    query: Option<&str>,
+) -> Result<(&'f str, Format, Procedure), Open311Error> {
+    let (name, format) = split_format(file)?;
+    let p = params(format, query, &["jurisdiction_id"])?;
+    let procedure = jurisdiction(state, format, text(&p, "jurisdiction_id")).await?;
+    Ok((name, format, procedure))
+}
+
 /// One public service request.
 #[utoipa::path(
     get,
@@ -593,9 +597,7 @@ async fn one_request(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    let (id, format) = split_format(&file)?;
-    let p = params(format, query.as_deref(), &["jurisdiction_id"])?;
-    let procedure = jurisdiction(&state, format, text(&p, "jurisdiction_id")).await?;
+    let (id, format, procedure) = one_of(&state, &file, query.as_deref()).await?;
     let not_found = || {
         Open311Error::new(
             format,
@@ -641,9 +643,7 @@ async fn one_service(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Answer {
-    let (code, format) = split_format(&file)?;
-    let p = params(format, query.as_deref(), &["jurisdiction_id"])?;
-    let procedure = jurisdiction(&state, format, text(&p, "jurisdiction_id")).await?;
+    let (code, format, procedure) = one_of(&state, &file, query.as_deref()).await?;
     if procedure.category(code).is_none() {
         return Err(Open311Error::new(
             format,
@@ -654,11 +654,7 @@ async fn one_service(
     let definition = json!({"service_code": code, "attributes": []});
     Ok(match format {
         Format::Json => Json(definition).into_response(),
-        Format::Xml => {
-            let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
-            xml_value("service_definition", &definition, &mut out);
-            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
-        }
+        Format::Xml => xml_document("service_definition", &definition),
     })
 }
 
