@@ -219,6 +219,7 @@ fn back_offices_read_and_file_requests_as_georeport_v2_says() {
         };
         assert_eq!(r["status"], expected, "{r}");
         assert!(r["lat"].as_f64().is_some() && r["long"].as_f64().is_some());
+        assert_eq!(r["agency_responsible"], "Stadt Siegen", "{r}");
         assert!(
             !r.to_string().contains("example.org"),
             "a reporter's e-mail: {r}"

@@ -313,7 +313,21 @@ fn open_or_closed(s: ReportStatus) -> &'static str {
     }
 }
 
-fn request(p: &Procedure, r: &ReportRecord) -> Value {
+/// The authority that runs the defect reporter: Open311's
+/// `agency_responsible`.
+async fn agency(
+    state: &ReportsState,
+    format: Format,
+    p: &Procedure,
+) -> Result<Option<String>, Open311Error> {
+    state
+        .store
+        .organisation_name(p.organisation)
+        .await
+        .map_err(|e| Open311Error::from_http(format, store_error(&e)))
+}
+
+fn request(p: &Procedure, agency: Option<&str>, r: &ReportRecord) -> Value {
     let report = &r.report;
     let time = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     json!({
@@ -323,7 +337,7 @@ fn request(p: &Procedure, r: &ReportRecord) -> Value {
         "service_name": p.category(&report.category).map(|c| c.label.clone()),
         "service_code": report.category,
         "description": report.description,
-        "agency_responsible": Value::Null,
+        "agency_responsible": agency,
         "service_notice": Value::Null,
         "requested_datetime": time(report.created),
         "updated_datetime": Value::Null,
@@ -560,7 +574,11 @@ async fn list_requests(state: &ReportsState, format: Format, query: Option<&str>
         .public_reports_page(&q)
         .await
         .map_err(|e| Open311Error::from_http(format, store_error(&e)))?;
-    let requests: Vec<Value> = rows.iter().map(|r| request(&procedure, r)).collect();
+    let agency = agency(state, format, &procedure).await?;
+    let requests: Vec<Value> = rows
+        .iter()
+        .map(|r| request(&procedure, agency.as_deref(), r))
+        .collect();
     Ok(render(format, "service_requests", "request", &requests))
 }
 
@@ -620,7 +638,11 @@ async fn one_request(
         format,
         "service_requests",
         "request",
-        &[request(&procedure, &record)],
+        &[request(
+            &procedure,
+            agency(&state, format, &procedure).await?.as_deref(),
+            &record,
+        )],
     ))
 }
 

@@ -472,6 +472,11 @@ impl Store {
         dispatch!(&self.backend, b => b.procedures_by_ids(&ids).await)
     }
 
+    /// The name of the organisation with this id, if there is one.
+    pub async fn organisation_name(&self, id: OrganisationId) -> Result<Option<String>> {
+        dispatch!(&self.backend, b => b.organisation_name(id).await)
+    }
+
     /// The organisation with this key and its procedures (in id order), if
     /// there is one.
     pub async fn procedures_of_key(

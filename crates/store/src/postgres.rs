@@ -286,6 +286,16 @@ impl PgStore {
         .transpose()
     }
 
+    pub(crate) async fn organisation_name(&self, id: OrganisationId) -> Result<Option<String>> {
+        let mut tx = self.read_tx().await?;
+        Ok(
+            sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?,
+        )
+    }
+
     pub(crate) async fn procedures_of_key(
         &self,
         key: &str,

@@ -219,6 +219,16 @@ impl SqliteStore {
         .transpose()
     }
 
+    pub(crate) async fn organisation_name(&self, id: OrganisationId) -> Result<Option<String>> {
+        let mut tx = self.pool.begin().await?;
+        Ok(
+            sqlx::query_scalar("SELECT name FROM organisations WHERE id = ?")
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?,
+        )
+    }
+
     pub(crate) async fn procedures_of_key(
         &self,
         key: &str,
