@@ -39,7 +39,7 @@ async fn report_in_scope(
     id: ReportId,
 ) -> Result<ReportRecord, HttpError> {
     let record = tx
-        .report_record(id, true)
+        .report_record(id)
         .await
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| HttpError::not_found(format!("no report {}", id.0)))?;
@@ -148,7 +148,7 @@ pub(crate) async fn decide(
         .await
         .map_err(|e| store_error(&e))?;
     let record = tx
-        .report_record(id, true)
+        .report_record(id)
         .await
         .map_err(|e| store_error(&e))?
         .ok_or_else(|| HttpError::not_found(format!("no report {}", id.0)))?;

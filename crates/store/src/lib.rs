@@ -661,15 +661,12 @@ impl WriteTx {
         Ok(())
     }
 
-    /// A report with its status note and original text; with the
-    /// reporter's contact when `for_moderation` (on PostGIS the row is then
-    /// locked until the transaction ends).
-    pub async fn report_record(
-        &mut self,
-        id: ReportId,
-        for_moderation: bool,
-    ) -> Result<Option<ReportRecord>> {
-        dispatch_tx!(&mut self.inner, t => t.report_record(id, for_moderation).await)
+    /// A report as its moderators see it: status note, original text, the
+    /// reporter's contact and exact place (on PostGIS the row is locked
+    /// until the transaction ends). Public reads are
+    /// [`Store::public_report`].
+    pub async fn report_record(&mut self, id: ReportId) -> Result<Option<ReportRecord>> {
+        dispatch_tx!(&mut self.inner, t => t.report_record(id).await)
     }
 
     /// The open (published, in progress) reports of `procedure` in

@@ -57,8 +57,12 @@ const REPORTS: &str = "SELECT id, procedure_id, external_id, category, descripti
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
      FROM reports";
-// A report with what moderation adds; the contact only where asked for
-// (`{contact}` is `contact_email` or `NULL::text AS contact_email`).
+// A report with what moderation adds; `{contact}` is the private columns
+// for moderators, or the same names as NULL for public reads.
+const MODERATED_COLUMNS: &str =
+    "contact_email, ST_X(exact_location) AS exact_lon, ST_Y(exact_location) AS exact_lat";
+const PUBLIC_COLUMNS: &str =
+    "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat";
 const REPORT_RECORDS: &str = "SELECT id, procedure_id, external_id, category, description, status,
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,
@@ -335,10 +339,7 @@ impl PgStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace(
-            "{contact}",
-            "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat",
-        );
+        let select = REPORT_RECORDS.replace("{contact}", PUBLIC_COLUMNS);
         let mut tx = self.read_tx().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -668,27 +669,12 @@ fn id_sequence(entity: Entity) -> &'static str {
 }
 
 impl PgTx {
-    pub(crate) async fn report_record(
-        &mut self,
-        id: ReportId,
-        contact: bool,
-    ) -> Result<Option<ReportRecord>> {
+    pub(crate) async fn report_record(&mut self, id: ReportId) -> Result<Option<ReportRecord>> {
         // A moderator's read locks the row until the decision is written:
         // two moderators deciding at once are serialised, each against the
         // status the other left.
-        let (column, lock) = if contact {
-            (
-                "contact_email, ST_X(exact_location) AS exact_lon, ST_Y(exact_location) AS exact_lat",
-                " FOR UPDATE",
-            )
-        } else {
-            (
-                "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat",
-                "",
-            )
-        };
-        let sql = REPORT_RECORDS.replace("{contact}", column);
-        sqlx::query(codec::assembled(format!("{sql} WHERE id = $1{lock}")))
+        let sql = REPORT_RECORDS.replace("{contact}", MODERATED_COLUMNS);
+        sqlx::query(codec::assembled(format!("{sql} WHERE id = $1 FOR UPDATE")))
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
             .await?

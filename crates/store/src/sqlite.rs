@@ -37,8 +37,10 @@ const PROCEDURES: &str =
 const REPORTS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created
      FROM reports";
-// A report with what moderation adds; the contact only where asked for
-// (`{contact}` is `contact_email` or `NULL AS contact_email`).
+// A report with what moderation adds; `{contact}` is the private columns
+// for moderators, or the same names as NULL for public reads.
+const MODERATED_COLUMNS: &str = "contact_email, exact_lon, exact_lat";
+const PUBLIC_COLUMNS: &str = "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat";
 const REPORT_RECORDS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created,
             status_note, original_description, {contact}
@@ -268,10 +270,7 @@ impl SqliteStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace(
-            "{contact}",
-            "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat",
-        );
+        let select = REPORT_RECORDS.replace("{contact}", PUBLIC_COLUMNS);
         let mut tx = self.pool.begin().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -436,19 +435,8 @@ pub struct SqliteTx {
 }
 
 impl SqliteTx {
-    pub(crate) async fn report_record(
-        &mut self,
-        id: ReportId,
-        contact: bool,
-    ) -> Result<Option<ReportRecord>> {
-        let sql = REPORT_RECORDS.replace(
-            "{contact}",
-            if contact {
-                "contact_email, exact_lon, exact_lat"
-            } else {
-                "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat"
-            },
-        );
+    pub(crate) async fn report_record(&mut self, id: ReportId) -> Result<Option<ReportRecord>> {
+        let sql = REPORT_RECORDS.replace("{contact}", MODERATED_COLUMNS);
         sqlx::query(codec::assembled(format!("{sql} WHERE id = ?")))
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
