@@ -130,8 +130,9 @@ fn closed_for_reports(procedure: &Procedure) -> Option<String> {
 
 /// A box of `radius` metres around `p` (west, south, east, north).
 fn around(p: Point<f64>, radius: f64) -> [f64; 4] {
-    let dlat = radius / 111_320.0;
-    let dlon = radius / (111_320.0 * p.y().to_radians().cos().max(0.01));
+    use partimap_model::procedure::METRES_PER_DEGREE;
+    let dlat = radius / METRES_PER_DEGREE;
+    let dlon = radius / (METRES_PER_DEGREE * p.y().to_radians().cos().max(0.01));
     [p.x() - dlon, p.y() - dlat, p.x() + dlon, p.y() + dlat]
 }
 

@@ -43,9 +43,12 @@ pub fn router(state: ImportState) -> Router {
 /// Seconds a client is told to wait when the database is away.
 const RETRY_AFTER: u32 = 5;
 
-fn store_error(e: &partimap_store::Error) -> HttpError {
+/// A store error as an answer of any write route (imports, reports,
+/// moderation): 503 with `Retry-After` when the database is away, else a
+/// logged 500.
+pub(crate) fn store_error(e: &partimap_store::Error) -> HttpError {
     if e.is_unavailable() {
-        tracing::warn!(error = %e, "import: the database is unavailable");
+        tracing::warn!(error = %e, "the database is unavailable");
         HttpError::unavailable(
             "the database is unavailable; nothing was written, try again later",
             RETRY_AFTER,

@@ -25,6 +25,7 @@ use partimap_model::{Problem, ReportId};
 use partimap_store::{ReportRecord, Store};
 use serde_json::{Map, Value, json};
 
+pub(crate) use crate::endpoint::store_error;
 use crate::{citizen, moderation, ratelimit::RateLimiter};
 
 /// What the participation routes need.
@@ -51,21 +52,6 @@ pub fn router(state: ReportsState) -> Router {
 /// The largest body accepted: a report with a description of 4,000
 /// characters of up to four bytes each, and room for the rest.
 pub const MAX_BODY_BYTES: usize = 20 * 1024;
-
-/// Seconds a client is told to wait when the database is away.
-const RETRY_AFTER: u32 = 5;
-
-pub(crate) fn store_error(e: &partimap_store::Error) -> HttpError {
-    if e.is_unavailable() {
-        tracing::warn!(error = %e, "reports: the database is unavailable");
-        HttpError::unavailable(
-            "the database is unavailable; nothing was written, try again later",
-            RETRY_AFTER,
-        )
-    } else {
-        HttpError::internal(e)
-    }
-}
 
 /// A path's id: a positive number.
 pub(crate) fn parse_id(what: &str, id: &str) -> Result<i64, HttpError> {

@@ -227,7 +227,6 @@ impl Procedure {
     /// (latitude first, then longitude in metres along that latitude), or
     /// `exact`.
     pub fn published_location(&self, exact: Point<f64>) -> Point<f64> {
-        const METRES_PER_DEGREE: f64 = 111_320.0;
         let Some(metres) = self.location_precision_m.filter(|m| *m > 0) else {
             return exact;
         };
@@ -237,6 +236,10 @@ impl Procedure {
         Point::new((exact.x() / lon_step).round() * lon_step, lat)
     }
 }
+
+/// Metres of a degree of latitude (and of longitude at the equator), near
+/// enough for grids and search boxes of tens of metres.
+pub const METRES_PER_DEGREE: f64 = 111_320.0;
 
 /// The coarsest grid published locations may be snapped to.
 pub const MAX_LOCATION_PRECISION_M: i64 = 1000;
