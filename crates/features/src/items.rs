@@ -125,12 +125,7 @@ fn parse(query: Option<&str>, index: &partimap_index::Index) -> Result<Params, H
     let bbox_crs = crs_param("bbox-crs", bbox_crs.as_deref())?;
     let bbox = bbox
         .map(|v| {
-            let numbers: Vec<f64> = v
-                .split(',')
-                .map(|n| n.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|_| bad("bbox", format!("{v:?} is not four numbers minx,miny,maxx,maxy")))?;
-            let [x0, y0, x1, y1] = <[f64; 4]>::try_from(numbers).map_err(|_| {
+            let [x0, y0, x1, y1] = partimap_tiles::params::four_numbers(&v).ok_or_else(|| {
                 bad(
                     "bbox",
                     format!("{v:?} is not four numbers minx,miny,maxx,maxy (boxes with heights are not offered)"),
@@ -373,7 +368,7 @@ pub(crate) async fn items(
     let c = Collection::parse(&collection)?;
     let today = Utc::now().date_naive();
     // The index is read (and its guard dropped) before the store is asked.
-    let (params, selection) = {
+    let (params, ids, matched, known) = {
         let index = state.tiles.index();
         let params = parse(query.as_deref(), &index)?;
         let interval = (params.from, params.to);
@@ -391,39 +386,39 @@ pub(crate) async fn items(
             .map(|p| p.facts.id)
             .collect();
         ids.sort_unstable();
-        let known: HashMap<ProcedureId, Known> = match c {
+        let matched = ids.len() as u64;
+        // Procedures: the page's ids, with what the index knows of them.
+        // Reports: all the procedures the filter admits.
+        let (ids, known) = match c {
             Collection::Procedures => {
                 let start = usize::try_from(params.offset)
                     .unwrap_or(usize::MAX)
                     .min(ids.len());
                 let end = start.saturating_add(params.limit as usize).min(ids.len());
-                ids[start..end]
+                let page = ids[start..end].to_vec();
+                let known: HashMap<ProcedureId, Known> = page
                     .iter()
                     .filter_map(|id| Some((*id, known(&index, *id, today)?)))
-                    .collect()
+                    .collect();
+                (page, known)
             }
-            Collection::Reports => HashMap::new(),
+            Collection::Reports => (ids, HashMap::new()),
         };
-        (params, (ids, known))
+        (params, ids, matched, known)
     };
-    let (ids, known) = selection;
     let transform = Transform::new(params.crs);
     let (features, matched): (Vec<Value>, u64) = match c {
         Collection::Procedures => {
-            let start = usize::try_from(params.offset)
-                .unwrap_or(usize::MAX)
-                .min(ids.len());
-            let end = start.saturating_add(params.limit as usize).min(ids.len());
             let rows = state
                 .store
-                .procedures_by_ids(&ids[start..end])
+                .procedures_by_ids(&ids)
                 .await
                 .map_err(|e| store_error(&e))?;
             let features = rows
                 .iter()
                 .map(|p| procedure_feature(&transform, p, known.get(&p.id), today))
                 .collect();
-            (features, ids.len() as u64)
+            (features, matched)
         }
         Collection::Reports => {
             let q = ReportQuery {
