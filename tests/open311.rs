@@ -407,7 +407,12 @@ fn back_offices_read_and_file_requests_as_georeport_v2_says() {
             );
         }
     }
-    let gets: [(String, u16, &str); 7] = [
+    let gets: [(String, u16, &str); 8] = [
+        (
+            format!("/open311/v2/requests.json?jurisdiction_id={id}&bbox=7.9,50.8,x,8.1,50.95"),
+            400,
+            "bbox: \"7.9,50.8,x,8.1,50.95\" is not four numbers west,south,east,north in WGS84",
+        ),
         (
             "/open311/v2/services.json".into(),
             400,

@@ -534,9 +534,9 @@ async fn list_requests(state: &ReportsState, format: Format, query: Option<&str>
     }
     let bbox = text(&p, "bbox")
         .map(|v| {
-            let n: Vec<f64> = v.split(',').filter_map(|n| n.trim().parse().ok()).collect();
-            <[f64; 4]>::try_from(n)
-                .ok()
+            // Every part must be a number: "8,50,x,9,51" is no box.
+            let n: Option<Vec<f64>> = v.split(',').map(|n| n.trim().parse().ok()).collect();
+            n.and_then(|n| <[f64; 4]>::try_from(n).ok())
                 .filter(|[w, s, e, n]| w <= e && s <= n)
                 .ok_or_else(|| {
                     bad(
