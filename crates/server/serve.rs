@@ -18,6 +18,7 @@ pub fn app(store: Store, tiles: TilesState, config: &Config) -> Router {
         store: store.clone(),
         limiter: Arc::new(RateLimiter::new(Limit::per_hour(config.reports_per_hour))),
         trust_forwarded_for: config.trust_forwarded_for,
+        public_url: config.public_url.clone(),
     };
     Router::new()
         .merge(partimap_tiles::router(tiles.clone()))
@@ -32,7 +33,6 @@ pub fn app(store: Store, tiles: TilesState, config: &Config) -> Router {
             partimap_features::FeaturesState {
                 store: store.clone(),
                 tiles: tiles.clone(),
-                public_url: config.public_url.clone(),
             },
         ))
         .merge(ops::router(ops::OpsState { store, tiles }))

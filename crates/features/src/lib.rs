@@ -37,9 +37,9 @@ use serde_json::{Value, json};
 #[derive(Debug, Clone)]
 pub struct FeaturesState {
     pub store: Store,
+    /// Also gives the base of links (its public URL, or the request's
+    /// host).
     pub tiles: TilesState,
-    /// The public base URL (links are absolute); else the request's Host.
-    pub public_url: Option<String>,
 }
 
 pub fn router(state: FeaturesState) -> Router {
@@ -110,20 +110,10 @@ impl Collection {
     }
 }
 
-/// The absolute base of links.
+/// The absolute base of links: the tile server's (its public URL, or the
+/// request's host).
 pub(crate) fn base_url(state: &FeaturesState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-        })
-        .unwrap_or("localhost");
-    format!("http://{host}")
+    state.tiles.base_url(headers)
 }
 
 /// Only `f=json` (the one format) and nothing else on the pages that take

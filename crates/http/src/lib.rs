@@ -3,7 +3,7 @@
 //! more than a sentence (an import's rejected features).
 
 use axum::{
-    http::{HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -90,6 +90,25 @@ impl IntoResponse for HttpError {
         }
         response
     }
+}
+
+/// The absolute base URL of links in answers (TileJSON, the style, the
+/// feature API, Open311 discovery): the configured public URL, else
+/// `http://` and the request's `Host` when it is a plain host name (and
+/// port), else `http://127.0.0.1`.
+pub fn base_url(public_url: Option<&str>, headers: &HeaderMap) -> String {
+    if let Some(url) = public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
 }
 
 /// The answer to a path no route serves.

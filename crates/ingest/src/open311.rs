@@ -380,16 +380,13 @@ async fn top(
     match name {
         "discovery" => {
             params(format, query.as_deref(), &[])?;
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
+            let base = partimap_http::base_url(state.public_url.as_deref(), &headers);
             // The same document; XML wraps each list's elements (as the
             // specification's example does).
             let endpoint = |formats: Value| {
                 json!({
                     "specification": "http://wiki.open311.org/GeoReport_v2",
-                    "url": format!("http://{host}/open311/v2"),
+                    "url": format!("{base}/open311/v2"),
                     "changeset": "2026-12-01T00:00:00Z",
                     "type": "production",
                     "formats": formats,

@@ -36,6 +36,9 @@ pub struct ReportsState {
     /// Whether the client's address is taken from `X-Forwarded-For` (behind
     /// a proxy or load balancer that sets it), not from the connection.
     pub trust_forwarded_for: bool,
+    /// The public base URL (Open311 discovery names its endpoint); else the
+    /// request's host.
+    pub public_url: Option<String>,
 }
 
 pub fn router(state: ReportsState) -> Router {

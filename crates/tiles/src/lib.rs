@@ -110,20 +110,10 @@ impl TilesState {
         self.cache.clear()
     }
 
-    /// The absolute base URL for links in TileJSON and the style.
-    pub(crate) fn base_url(&self, headers: &HeaderMap) -> String {
-        if let Some(url) = &self.public_url {
-            return url.to_string();
-        }
-        let host = headers
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .filter(|h| {
-                h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
-            })
-            .unwrap_or("127.0.0.1");
-        format!("http://{host}")
+    /// The absolute base URL for links (TileJSON, the style, the feature
+    /// API): [`partimap_http::base_url`] with the configured public URL.
+    pub fn base_url(&self, headers: &HeaderMap) -> String {
+        partimap_http::base_url(self.public_url.as_deref(), headers)
     }
 }
 
