@@ -198,7 +198,12 @@ pub(crate) async fn submit(
         problems,
         duplicate_hint: !insist,
     };
-    let report = file(&state.store, procedure_id, filing, |_| Ok(())).await?;
+    let report = file(&state.store, procedure_id, filing, |_| Ok(()))
+        .await
+        .map_err(|r| match r {
+            Refused::Invalid(problems) => invalid(problems),
+            Refused::Other(e) => e,
+        })?;
     let id = report.id;
     let record = partimap_store::ReportRecord {
         report: Report {
@@ -228,6 +233,20 @@ pub(crate) struct Filing {
     pub(crate) duplicate_hint: bool,
 }
 
+/// Why a report was not filed: its problems (each with its JSON pointer),
+/// which every API words in its own way, or a refusal as it is answered.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Invalid(Vec<Problem>),
+    Other(HttpError),
+}
+
+impl From<HttpError> for Refused {
+    fn from(e: HttpError) -> Self {
+        Self::Other(e)
+    }
+}
+
 /// Files a report in procedure `procedure_id`, when `allowed` lets the
 /// caller file there: the rules of the module doc, in one transaction; the
 /// report as committed.
@@ -236,7 +255,7 @@ pub(crate) async fn file(
     procedure_id: ProcedureId,
     filing: Filing,
     allowed: impl FnOnce(&Procedure) -> Result<(), HttpError>,
-) -> Result<Report, HttpError> {
+) -> Result<Report, Refused> {
     let Filing {
         location,
         category,
@@ -253,11 +272,11 @@ pub(crate) async fn file(
         .ok_or_else(|| HttpError::not_found(format!("no procedure {}", procedure_id.0)))?;
     allowed(&procedure)?;
     if let Some(why) = closed_for_reports(&procedure) {
-        return Err(HttpError::new(StatusCode::CONFLICT, why));
+        return Err(HttpError::new(StatusCode::CONFLICT, why).into());
     }
     let (Some(location), Some(category), Some(description)) = (location, category, description)
     else {
-        return Err(invalid(problems));
+        return Err(Refused::Invalid(problems));
     };
     let id = tx.next_report_id().await.map_err(|e| store_error(&e))?;
     let draft = ReportDraft {
@@ -271,7 +290,7 @@ pub(crate) async fn file(
     };
     let mut report = match draft.validate(id, &procedure, Utc::now()) {
         Ok(report) if problems.is_empty() => report,
-        Ok(_) => return Err(invalid(problems)),
+        Ok(_) => return Err(Refused::Invalid(problems)),
         Err(found) => {
             // The draft names the place `/geometry`; the body `/location`.
             problems.extend(found.0.into_iter().map(|mut p| {
@@ -280,7 +299,7 @@ pub(crate) async fn file(
                 }
                 p
             }));
-            return Err(invalid(problems));
+            return Err(Refused::Invalid(problems));
         }
     };
     // The place is checked as the citizen gave it, and published as the
@@ -304,7 +323,8 @@ pub(crate) async fn file(
                 exact_location: None,
             }),
             "distance_m": metres.round(),
-        })));
+        }))
+        .into());
     }
     tx.submit_report(&report, exact)
         .await

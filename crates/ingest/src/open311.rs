@@ -790,34 +790,40 @@ async fn create(
         // A back office files what it was told; it has its own triage.
         duplicate_hint: false,
     };
-    let report = citizen::file(&state.store, procedure.id, filing, |p| match scope.organisation {
+    // An organisation's key files into its own defect reporters only.
+    let own = |p: &Procedure| match scope.organisation {
         Some(o) if o != p.organisation => Err(HttpError::new(
             StatusCode::FORBIDDEN,
-            format!("this api_key files requests for its own organisation's defect reporters; procedure {} is another's", p.id.0),
+            format!(
+                "this api_key files requests for its own organisation's defect reporters; procedure {} is another's",
+                p.id.0
+            ),
         )),
         _ => Ok(()),
-    })
-    .await
-    .map_err(|e| {
-        // The problems of a rejected report, in one description.
-        let detail = e.extra.as_ref().and_then(|x| x.get("problems")).and_then(Value::as_array).map(|problems| {
-            problems
-                .iter()
-                .map(|p| {
-                    let pointer = p["pointer"].as_str().unwrap_or("");
-                    let field = match pointer {
-                        "/category" => "service_code",
-                        "/location" => "lat/long",
-                        "/contact_email" => "email",
-                        other => other.trim_start_matches('/'),
-                    };
-                    format!("{field}: {}", p["message"].as_str().unwrap_or(""))
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
-        Open311Error::new(format, if e.status == StatusCode::UNPROCESSABLE_ENTITY { StatusCode::BAD_REQUEST } else { e.status }, detail.unwrap_or(e.detail))
-    })?;
+    };
+    let report = citizen::file(&state.store, procedure.id, filing, own)
+        .await
+        .map_err(|r| match r {
+            // Open311 has no pointers: the problems in one description, named
+            // by the form's fields.
+            citizen::Refused::Invalid(problems) => bad(
+                format,
+                problems
+                    .iter()
+                    .map(|p| {
+                        let field = match p.pointer.as_str() {
+                            "/category" => "service_code",
+                            "/location" => "lat/long",
+                            "/contact_email" => "email",
+                            other => other.trim_start_matches('/'),
+                        };
+                        format!("{field}: {}", p.message)
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            citizen::Refused::Other(e) => Open311Error::from_http(format, e),
+        })?;
     let notice = if report.status.is_public() {
         "Die Meldung ist eingegangen und öffentlich sichtbar."
     } else {
