@@ -367,16 +367,16 @@ impl PgStore {
         });
         let ids =
             (!query.ids.is_empty()).then(|| query.ids.iter().map(|i| i.0).collect::<Vec<_>>());
-        // $9 and $10 are the page's.
+        // $1 to $10 select; the page's limit and offset are $11 and $12.
         let filter = "WHERE procedure_id = ANY($1)
                         AND status IN ('published', 'in_progress', 'resolved')
-                        AND ($11::text[] IS NULL OR status = ANY($11))
-                        AND ($12::int8[] IS NULL OR id = ANY($12))
                         AND ($2::text[] IS NULL OR category = ANY($2))
                         AND ($3::float8 IS NULL
                              OR location && ST_MakeEnvelope($3, $4, $5, $6, 4326))
                         AND ($7::timestamptz IS NULL OR created >= $7)
-                        AND ($8::timestamptz IS NULL OR created <= $8)";
+                        AND ($8::timestamptz IS NULL OR created <= $8)
+                        AND ($9::text[] IS NULL OR status = ANY($9))
+                        AND ($10::int8[] IS NULL OR id = ANY($10))";
         let bind = |q: sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>| {
             q.bind(procedures.clone())
                 .bind(categories.clone())
@@ -386,33 +386,20 @@ impl PgStore {
                 .bind(n)
                 .bind(query.from)
                 .bind(query.to)
-        };
-        let page = |q: sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments>,
-                    limit: Option<i64>,
-                    offset: i64| {
-            q.bind(limit)
-                .bind(offset)
                 .bind(statuses.clone())
                 .bind(ids.clone())
         };
-        let matched: i64 = page(
-            bind(sqlx::query(codec::assembled(format!(
-                "SELECT count(*) AS n FROM reports {filter}
-                   AND ($9::int8 IS NULL OR true) AND $10::int8 >= 0"
-            )))),
-            None,
-            0,
-        )
+        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
+            "SELECT count(*) AS n FROM reports {filter}"
+        ))))
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-        let rows = page(
-            bind(sqlx::query(codec::assembled(format!(
-                "{select} {filter} ORDER BY id LIMIT $9 OFFSET $10"
-            )))),
-            Some(i64::from(query.limit)),
-            i64::try_from(query.offset).unwrap_or(i64::MAX),
-        )
+        let rows = bind(sqlx::query(codec::assembled(format!(
+            "{select} {filter} ORDER BY id LIMIT $11 OFFSET $12"
+        ))))
+        .bind(i64::from(query.limit))
+        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
         let found = rows

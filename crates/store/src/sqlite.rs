@@ -306,13 +306,14 @@ impl SqliteStore {
             serde_json::to_string(&query.ids.iter().map(|i| i.0).collect::<Vec<_>>())
                 .unwrap_or_else(|_| "[]".into())
         });
+        // ?1 to ?10 select; the page's limit and offset are ?11 and ?12.
         let filter = "WHERE procedure_id IN (SELECT value FROM json_each(?1))
                         AND status IN ('published', 'in_progress', 'resolved')
-                        AND (?11 IS NULL OR status IN (SELECT value FROM json_each(?11)))
-                        AND (?12 IS NULL OR id IN (SELECT value FROM json_each(?12)))
                         AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))
                         AND (?3 IS NULL OR (lon BETWEEN ?3 AND ?5 AND lat BETWEEN ?4 AND ?6))
-                        AND (?7 IS NULL OR created >= ?7) AND (?8 IS NULL OR created <= ?8)";
+                        AND (?7 IS NULL OR created >= ?7) AND (?8 IS NULL OR created <= ?8)
+                        AND (?9 IS NULL OR status IN (SELECT value FROM json_each(?9)))
+                        AND (?10 IS NULL OR id IN (SELECT value FROM json_each(?10)))";
         let bind = |q: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>| {
             q.bind(procedures.clone())
                 .bind(categories.clone())
@@ -322,35 +323,20 @@ impl SqliteStore {
                 .bind(n)
                 .bind(query.from.map(codec::timestamp))
                 .bind(query.to.map(codec::timestamp))
-        };
-        // ?9 and ?10 are the page's; SQLite wants every number bound.
-        let bind_rest = |q: sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments>,
-                         page: Option<(i64, i64)>| {
-            let (limit, offset) = page.unwrap_or((-1, 0));
-            q.bind(limit)
-                .bind(offset)
                 .bind(statuses.clone())
                 .bind(ids.clone())
         };
-        let matched: i64 = bind_rest(
-            bind(sqlx::query(codec::assembled(format!(
-                "SELECT count(*) AS n FROM reports {filter} AND ?9 IS NOT NULL AND ?10 IS NOT NULL"
-            )))),
-            None,
-        )
+        let matched: i64 = bind(sqlx::query(codec::assembled(format!(
+            "SELECT count(*) AS n FROM reports {filter}"
+        ))))
         .fetch_one(&mut *tx)
         .await?
         .try_get("n")?;
-        let page = (
-            i64::from(query.limit),
-            i64::try_from(query.offset).unwrap_or(i64::MAX),
-        );
-        let rows = bind_rest(
-            bind(sqlx::query(codec::assembled(format!(
-                "{select} {filter} ORDER BY id LIMIT ?9 OFFSET ?10"
-            )))),
-            Some(page),
-        )
+        let rows = bind(sqlx::query(codec::assembled(format!(
+            "{select} {filter} ORDER BY id LIMIT ?11 OFFSET ?12"
+        ))))
+        .bind(i64::from(query.limit))
+        .bind(i64::try_from(query.offset).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await?;
         let found = rows
