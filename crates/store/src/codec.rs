@@ -128,8 +128,8 @@ pub(crate) fn report(row: &impl Columns) -> Result<Report> {
 }
 
 /// Columns: those of [`report`], and status_note, original_description,
-/// contact_email, exact_lon, exact_lat (NULL where the caller is not to see
-/// them).
+/// contact_email, exact_lon, exact_lat (the last four NULL where the caller
+/// is not to see them).
 pub(crate) fn report_record(row: &impl Columns) -> Result<ReportRecord> {
     let mut report = report(row)?;
     report.contact = row

@@ -57,16 +57,16 @@ const REPORTS: &str = "SELECT id, procedure_id, external_id, category, descripti
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created
      FROM reports";
-// A report with what moderation adds; `{contact}` is the private columns
-// for moderators, or the same names as NULL for public reads.
-const MODERATED_COLUMNS: &str =
-    "contact_email, ST_X(exact_location) AS exact_lon, ST_Y(exact_location) AS exact_lat";
-const PUBLIC_COLUMNS: &str =
-    "NULL::text AS contact_email, NULL::float8 AS exact_lon, NULL::float8 AS exact_lat";
+// A report with what moderation adds; `{private}` is the moderators'
+// columns, or the same names as NULL for public reads.
+const MODERATED_COLUMNS: &str = "original_description, contact_email,
+            ST_X(exact_location) AS exact_lon, ST_Y(exact_location) AS exact_lat";
+const PUBLIC_COLUMNS: &str = "NULL::text AS original_description, NULL::text AS contact_email,
+            NULL::float8 AS exact_lon, NULL::float8 AS exact_lat";
 const REPORT_RECORDS: &str = "SELECT id, procedure_id, external_id, category, description, status,
             ST_X(location) AS lon, ST_Y(location) AS lat,
             to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS created,
-            status_note, original_description, {contact}
+            status_note, {private}
      FROM reports";
 // A snapshot feeds the index, which keeps no report text and no external
 // id: reports come without them, in typed columns (binary on the wire; no
@@ -339,7 +339,7 @@ impl PgStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace("{contact}", PUBLIC_COLUMNS);
+        let select = REPORT_RECORDS.replace("{private}", PUBLIC_COLUMNS);
         let mut tx = self.read_tx().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -660,7 +660,7 @@ impl PgTx {
         // A moderator's read locks the row until the decision is written:
         // two moderators deciding at once are serialised, each against the
         // status the other left.
-        let sql = REPORT_RECORDS.replace("{contact}", MODERATED_COLUMNS);
+        let sql = REPORT_RECORDS.replace("{private}", MODERATED_COLUMNS);
         sqlx::query(codec::assembled(format!("{sql} WHERE id = $1 FOR UPDATE")))
             .bind(id.0)
             .fetch_optional(&mut *self.tx)

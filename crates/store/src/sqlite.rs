@@ -37,13 +37,14 @@ const PROCEDURES: &str =
 const REPORTS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created
      FROM reports";
-// A report with what moderation adds; `{contact}` is the private columns
-// for moderators, or the same names as NULL for public reads.
-const MODERATED_COLUMNS: &str = "contact_email, exact_lon, exact_lat";
-const PUBLIC_COLUMNS: &str = "NULL AS contact_email, NULL AS exact_lon, NULL AS exact_lat";
+// A report with what moderation adds; `{private}` is the moderators'
+// columns, or the same names as NULL for public reads.
+const MODERATED_COLUMNS: &str = "original_description, contact_email, exact_lon, exact_lat";
+const PUBLIC_COLUMNS: &str = "NULL AS original_description, NULL AS contact_email,
+                              NULL AS exact_lon, NULL AS exact_lat";
 const REPORT_RECORDS: &str =
     "SELECT id, procedure_id, external_id, category, description, status, lon, lat, created,
-            status_note, original_description, {contact}
+            status_note, {private}
      FROM reports";
 /// The statuses of public reports, as an SQL list.
 const PUBLIC: &str = "('published', 'in_progress', 'resolved')";
@@ -270,7 +271,7 @@ impl SqliteStore {
         query: &ReportQuery,
         id: Option<ReportId>,
     ) -> Result<(Vec<ReportRecord>, u64)> {
-        let select = REPORT_RECORDS.replace("{contact}", PUBLIC_COLUMNS);
+        let select = REPORT_RECORDS.replace("{private}", PUBLIC_COLUMNS);
         let mut tx = self.pool.begin().await?;
         if let Some(id) = id {
             let row = sqlx::query(codec::assembled(format!(
@@ -422,7 +423,7 @@ pub struct SqliteTx {
 
 impl SqliteTx {
     pub(crate) async fn report_record(&mut self, id: ReportId) -> Result<Option<ReportRecord>> {
-        let sql = REPORT_RECORDS.replace("{contact}", MODERATED_COLUMNS);
+        let sql = REPORT_RECORDS.replace("{private}", MODERATED_COLUMNS);
         sqlx::query(codec::assembled(format!("{sql} WHERE id = ?")))
             .bind(id.0)
             .fetch_optional(&mut *self.tx)
