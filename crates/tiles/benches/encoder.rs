@@ -218,5 +218,27 @@ fn main() {
         });
     }
     group.finish();
+    // The two gzip encoders on the encoded tiles (`partimap_tiles::gzip`
+    // says why there are two).
+    let mut group = c.benchmark_group("gzip");
+    for (name, features) in &tiles {
+        let raw = ours(features);
+        let fast = partimap_tiles::gzip::huffman_gzip(&raw).len();
+        let libdeflate = partimap_tiles::cache::gzip(&raw).len();
+        println!(
+            "{name}: {} raw bytes; gzip by Huffman coding alone {fast} ({:.2}), libdeflate level 1 {libdeflate} ({:.2})",
+            raw.len(),
+            fast as f64 / raw.len() as f64,
+            libdeflate as f64 / raw.len() as f64
+        );
+        group.throughput(criterion::Throughput::Bytes(raw.len() as u64));
+        group.bench_with_input(BenchmarkId::new("huffman", name), &raw, |b, r| {
+            b.iter(|| partimap_tiles::gzip::huffman_gzip(r))
+        });
+        group.bench_with_input(BenchmarkId::new("libdeflate-1", name), &raw, |b, r| {
+            b.iter(|| partimap_tiles::cache::gzip(r))
+        });
+    }
+    group.finish();
     c.final_summary();
 }

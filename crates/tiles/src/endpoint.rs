@@ -137,7 +137,7 @@ async fn tile(
             let k = key.clone();
             let tile = tokio::task::spawn_blocking(move || {
                 let raw = render::render(&rendering.index(), k.tile, &k.filter, k.day);
-                let tile = Arc::new(EncodedTile::new(raw));
+                let tile = Arc::new(EncodedTile::new(k.tile.z(), raw));
                 // Compressing here keeps it off the async threads.
                 tile.body(encoding);
                 tile

@@ -24,6 +24,7 @@
 pub mod cache;
 pub mod endpoint;
 pub mod geometry;
+pub mod gzip;
 pub mod metrics;
 pub mod mvt;
 pub mod openapi;

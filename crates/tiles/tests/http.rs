@@ -487,7 +487,7 @@ async fn a_tile_rendered_before_an_invalidation_is_not_cached_after_it() {
     });
     cache.insert(
         key.clone(),
-        Arc::new(EncodedTile::new(vec![1, 2, 3])),
+        Arc::new(EncodedTile::new(12, vec![1, 2, 3])),
         before,
     );
     assert!(
@@ -496,7 +496,7 @@ async fn a_tile_rendered_before_an_invalidation_is_not_cached_after_it() {
     );
     cache.insert(
         key.clone(),
-        Arc::new(EncodedTile::new(vec![1, 2, 3])),
+        Arc::new(EncodedTile::new(12, vec![1, 2, 3])),
         cache.generation(),
     );
     assert!(cache.get(&key).is_some(), "a tile drawn after it is kept");
