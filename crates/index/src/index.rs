@@ -25,6 +25,7 @@ use crate::{
     generalise,
     grid::GridShape,
     mercator::{self, MAX_ZOOM},
+    overview::{OVERVIEW_ZOOMS, OverviewEntry, OverviewSlab},
 };
 
 /// An organisation as the map needs it.
@@ -239,6 +240,9 @@ pub struct Index {
     /// Category codes, shared, and their numbers in clusters.
     categories: HashMap<Arc<str>, u16>,
     category_names: Vec<Arc<str>>,
+    /// Per overview zoom, every placed procedure's drawing (empty until
+    /// procedures are indexed).
+    overview: Vec<OverviewSlab>,
 }
 
 fn aabb(e: &Envelope) -> AABB<[f64; 2]> {
@@ -327,7 +331,49 @@ impl Index {
             }
         }
         index.procedure_tree = RTree::bulk_load(entries);
+        let mut placed: Vec<&IndexedProcedure> = index.procedures.values().collect();
+        placed.sort_unstable_by_key(|p| p.facts.id);
+        index.overview = (0..OVERVIEW_ZOOMS)
+            .into_par_iter()
+            .map(|z| OverviewSlab::build(z, placed.iter().copied()))
+            .collect();
         index
+    }
+
+    /// The overview slab of `zoom` (below [`OVERVIEW_ZOOMS`]).
+    pub fn overview(&self, zoom: u8) -> Option<&OverviewSlab> {
+        self.overview.get(usize::from(zoom))
+    }
+
+    /// Whether `filter` admits the procedure of an overview entry (the rule
+    /// of [`ProcedureFacts::admitted_by`], read from the entry but for the
+    /// organisations, which only a filter by organisation needs).
+    pub fn admits_entry(&self, e: &OverviewEntry, filter: &Filter, today: NaiveDate) -> bool {
+        admits(&filter.kinds, &e.kind)
+            && admits(&filter.procedures, &e.id)
+            && admits(&filter.statuses, &e.status(today))
+            && (filter.organisations.is_empty()
+                || self
+                    .procedures
+                    .get(&e.id)
+                    .is_some_and(|p| p.facts.admitted_by(filter, today)))
+    }
+
+    /// Brings `id`'s overview entries in line with the procedure as indexed
+    /// (or drops them where it is not).
+    fn refresh_overview(&mut self, id: ProcedureId) {
+        if self.overview.is_empty() {
+            self.overview = (0..OVERVIEW_ZOOMS)
+                .map(|z| OverviewSlab::build(z, std::iter::empty()))
+                .collect();
+        }
+        let procedure = self.procedures.get(&id);
+        for slab in &mut self.overview {
+            match procedure {
+                Some(p) => slab.upsert(p),
+                None => slab.remove(id),
+            }
+        }
     }
 
     /// The second half of [`Index::build_with`]: the reports, into an index
@@ -636,15 +682,26 @@ impl Index {
             .iter()
             .filter_map(|c| self.category_number(c))
             .collect();
+        let mut last: Option<(ProcedureId, Option<&IndexedProcedure>)> = None;
         self.cluster_trees
             .get(usize::from(zoom))
             .into_iter()
             .flat_map(move |tree| tree.locate_in_envelope(&query))
             .filter_map(move |entry| {
-                let p = self.procedures.get(&entry.data.procedure)?;
-                if !self.admits(p, filter, today) {
-                    return None;
-                }
+                // Neighbours in the tree are mostly of one procedure: its
+                // lookup and filter are remembered from one to the next.
+                let id = entry.data.procedure;
+                let p = match last {
+                    Some((last_id, p)) if last_id == id => p,
+                    _ => {
+                        let p = self
+                            .procedures
+                            .get(&id)
+                            .filter(|p| self.admits(p, filter, today));
+                        last = Some((id, p));
+                        p
+                    }
+                }?;
                 let c = &*entry.data.cluster;
                 let count = if filter.categories.is_empty() {
                     c.count
@@ -728,6 +785,7 @@ impl Index {
             self.unplaced.remove(id);
             self.seatless.remove(id);
             if let Some(old) = self.procedures.remove(id) {
+                self.refresh_overview(*id);
                 self.procedure_tree.remove(&ProcedureEntry::new(
                     Rectangle::from_aabb(aabb(&old.envelope)),
                     old.facts.id,
@@ -801,6 +859,7 @@ impl Index {
                 self.unplaced.insert(p.id);
             }
         }
+        self.refresh_overview(p.id);
         recluster.insert(p.id);
         if let Some(envelope) = envelope {
             dirty.push(DirtyRegion {

@@ -15,6 +15,9 @@
 //!   points, and clusters per zoom — over the projected data, queried by
 //!   envelope and filter; built in bulk, then changed in place by
 //!   [`Changes`], each batch returning the [`DirtyRegion`]s it touched.
+//! - [`overview`]: per overview zoom, every procedure's drawing inline and
+//!   in id order ([`OverviewSlab`]), kept by the index beside the trees, so
+//!   that a tile holding thousands of procedures reads one array.
 //!
 //! Only public reports (published, in progress, resolved) enter the index,
 //! and no report carries its reporter's contact: whatever is in the index may
@@ -26,6 +29,7 @@ pub mod generalise;
 pub mod grid;
 pub mod index;
 pub mod mercator;
+pub mod overview;
 
 pub use cluster::Cluster;
 pub use filter::Filter;
@@ -35,6 +39,7 @@ pub use index::{
     Placement, ProcedureFacts, Shape,
 };
 pub use mercator::{Envelope, MAX_ZOOM, TileCoord, TileCoordError};
+pub use overview::{OVERVIEW_ZOOMS, OverviewEntry, OverviewGeometry, OverviewSlab};
 /// The batches [`Index::apply`] takes (defined in the model, where the
 /// store's change feed makes them too).
 pub use partimap_model::Changes;

@@ -79,20 +79,19 @@ fn main() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
     let filter = Filter::default();
     let mixed = tiles(&dir, "tiles-mixed.txt");
-    // For a profiler: `PARTIMAP_PROFILE_ZOOM=6` renders that zoom's tiles of
-    // the list for ten seconds and stops.
-    if let Some(z) = std::env::var("PARTIMAP_PROFILE_ZOOM")
-        .ok()
-        .and_then(|z| z.parse::<u8>().ok())
-    {
-        let tiles: Vec<_> = mixed.iter().filter(|t| t.z() == z).collect();
-        let started = Instant::now();
-        let mut n = 0;
-        while started.elapsed().as_secs() < 10 {
-            std::hint::black_box(render(&index, *tiles[n % tiles.len()], &filter, today));
-            n += 1;
+    // For a profiler: `PARTIMAP_PROFILE_ZOOM=6,7` renders each zoom's tiles of
+    // the list for three seconds, prints the time per tile and stops.
+    if let Ok(zooms) = std::env::var("PARTIMAP_PROFILE_ZOOM") {
+        for z in zooms.split(',').filter_map(|z| z.parse::<u8>().ok()) {
+            let tiles: Vec<_> = mixed.iter().filter(|t| t.z() == z).collect();
+            let started = Instant::now();
+            let mut n = 0;
+            while started.elapsed().as_secs() < 3 {
+                std::hint::black_box(render(&index, *tiles[n % tiles.len()], &filter, today));
+                n += 1;
+            }
+            println!("zoom {z}: {:.0} µs per tile", 3e6 / n as f64);
         }
-        println!("zoom {z}: {n} tiles in 10 s");
         return;
     }
     println!(

@@ -158,6 +158,14 @@ pub fn polygons(mp: &MultiPolygon<f64>, t: &TileTransform) -> TileGeometry {
     TileGeometry::Polygons(out)
 }
 
+/// How a bounding box lies to a tile and its buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Outside,
+    Inside,
+    Crossing,
+}
+
 /// Where one tile and its buffer lie on the grid of its zoom
 /// (`partimap_index::grid`).
 #[derive(Debug, Clone, Copy)]
@@ -185,6 +193,23 @@ impl Window {
         [self.origin[0] + far, self.origin[1] + far]
     }
 
+    /// A grid point in tile coordinates.
+    pub fn local(&self, p: [i32; 2]) -> [i32; 2] {
+        [p[0] - self.origin[0], p[1] - self.origin[1]]
+    }
+
+    /// How a bounding box on the grid lies to the buffered tile.
+    pub fn relation(&self, lo: [i32; 2], hi: [i32; 2]) -> Relation {
+        let (min, max) = (self.min(), self.max());
+        if hi[0] < min[0] || lo[0] > max[0] || hi[1] < min[1] || lo[1] > max[1] {
+            Relation::Outside
+        } else if min[0] <= lo[0] && hi[0] <= max[0] && min[1] <= lo[1] && hi[1] <= max[1] {
+            Relation::Inside
+        } else {
+            Relation::Crossing
+        }
+    }
+
     /// A grid point in tile coordinates, if it lies in the tile or its
     /// buffer.
     pub fn point(&self, p: [i32; 2]) -> Option<[i32; 2]> {
@@ -204,22 +229,16 @@ pub fn push_polygons(
     window: &Window,
     scratch: &mut Vec<[i32; 2]>,
 ) {
-    let (min, max) = (window.min(), window.max());
-    if g.is_empty()
-        || g.max[0] < min[0]
-        || g.min[0] > max[0]
-        || g.max[1] < min[1]
-        || g.min[1] > max[1]
-    {
+    if g.is_empty() {
         return;
     }
-    if min[0] <= g.min[0] && g.max[0] <= max[0] && min[1] <= g.min[1] && g.max[1] <= max[1] {
-        let first = g.first;
-        layer.push_encoded_polygons(
-            [first[0] - window.origin[0], first[1] - window.origin[1]],
-            &g.commands,
-        );
-        return;
+    match window.relation(g.min, g.max) {
+        Relation::Outside => return,
+        Relation::Inside => {
+            layer.push_encoded_polygons(window.local(g.first), &g.commands);
+            return;
+        }
+        Relation::Crossing => {}
     }
     let mut holes = false;
     for (ring, exterior) in g.rings() {

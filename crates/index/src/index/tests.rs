@@ -198,6 +198,18 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want);
 
+        // The overview slabs admit what the filter admits, and hold every
+        // placed procedure drawn at their zoom.
+        let everywhere: BTreeSet<_> = index.procedures_in(&world_envelope(), &f, today).map(|p| p.facts.id).collect();
+        for z in 0..crate::OVERVIEW_ZOOMS {
+            let slab = index.overview(z).unwrap();
+            let got: BTreeSet<_> = slab.entries().iter().filter(|e| index.admits_entry(e, &f, today)).map(|e| e.id).collect();
+            let want: BTreeSet<_> = everywhere.iter().copied()
+                .filter(|id| !matches!(index.procedure(*id).unwrap().grid_at(z), Some(crate::GridShape::Polygons(g)) if g.is_empty()))
+                .collect();
+            prop_assert_eq!(got, want, "zoom {}", z);
+        }
+
         let got: BTreeSet<_> = index.reports_in(&envelope, &f, today).map(|r| r.id).collect();
         let want: BTreeSet<_> = world.reports.iter()
             .filter(|r| r.status.is_public())
@@ -287,9 +299,14 @@ fn private_and_hidden_reports_never_enter_the_index() {
     );
 }
 
-/// Procedure ids, report ids, and per zoom the clusters (id, rounded
-/// position, count).
-type Answers = (BTreeSet<i64>, BTreeSet<i64>, Vec<Vec<(u64, i64, i64, u32)>>);
+/// Procedure ids, report ids, per zoom the clusters (id, rounded
+/// position, count), and the overview slabs' entries with their commands.
+type Answers = (
+    BTreeSet<i64>,
+    BTreeSet<i64>,
+    Vec<Vec<(u64, i64, i64, u32)>>,
+    Vec<Vec<(crate::OverviewEntry, Vec<u8>)>>,
+);
 
 /// Everything the index answers for one query, in a comparable form.
 fn answers(index: &Index, envelope: &Envelope, f: &Filter, today: NaiveDate) -> Answers {
@@ -318,7 +335,21 @@ fn answers(index: &Index, envelope: &Envelope, f: &Filter, today: NaiveDate) -> 
             v
         })
         .collect();
-    (procedures, reports, clusters)
+    let overview = (0..crate::OVERVIEW_ZOOMS)
+        .map(|z| {
+            index
+                .overview(z)
+                .map(|s| {
+                    s.contents()
+                        .into_iter()
+                        .filter(|(e, _)| index.admits_entry(e, f, today))
+                        .map(|(e, c)| (e, c.to_vec()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    (procedures, reports, clusters, overview)
 }
 
 fn world_envelope() -> Envelope {
