@@ -132,6 +132,7 @@ async fn tile(
     let (tile, hit) = match state.cache().get(&key) {
         Some(tile) => (tile, true),
         None => {
+            let _turn = state.render_permit().await;
             let generation = state.cache().generation();
             let rendering = state.clone();
             let k = key.clone();
@@ -156,6 +157,7 @@ async fn tile(
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let body = if tile.needs(encoding) {
+                let _turn = state.render_permit().await;
                 let t = tile.clone();
                 tokio::task::spawn_blocking(move || t.body(encoding))
                     .await

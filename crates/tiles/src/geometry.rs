@@ -49,11 +49,24 @@ pub fn point(p: Point<f64>, t: &TileTransform) -> Option<[i32; 2]> {
         .then(|| [c.x.round() as i32, c.y.round() as i32])
 }
 
+/// Buffers the clipper reuses from ring to ring (a tile clips thousands).
+#[derive(Debug, Default)]
+pub struct ClipScratch {
+    ring: Vec<Coord<f64>>,
+    spare: Vec<Coord<f64>>,
+    snapped: Vec<[i32; 2]>,
+}
+
 /// Clips a ring to the buffered tile with the Sutherland–Hodgman algorithm,
 /// which is exact for a rectangular clip window. A concave ring that leaves
 /// and re-enters the window gets edges along the window's border; renderers
 /// draw such rings correctly, and the border lies outside the visible tile.
-fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
+/// Only the window's edges the ring's bounding box crosses are clipped
+/// against (a pass against any other would keep every vertex as it is).
+/// The result is left in `s.ring`.
+fn clip_ring(ring: impl Iterator<Item = Coord<f64>>, s: &mut ClipScratch) {
+    s.ring.clear();
+    s.ring.extend(ring);
     let (mut min, mut max) = (
         Coord {
             x: f64::MAX,
@@ -64,7 +77,7 @@ fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
             y: f64::MIN,
         },
     );
-    for c in &ring {
+    for c in &s.ring {
         min = Coord {
             x: min.x.min(c.x),
             y: min.y.min(c.y),
@@ -74,15 +87,15 @@ fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
             y: max.y.max(c.y),
         };
     }
-    if min.x >= LO && max.x <= HI && min.y >= LO && max.y <= HI {
-        return ring;
-    }
     if max.x < LO || min.x > HI || max.y < LO || min.y > HI {
-        return Vec::new();
+        s.ring.clear();
+        return;
     }
-    let mut ring = ring;
-    for edge in 0..4 {
-        let input = std::mem::take(&mut ring);
+    let crossed = [min.x < LO, max.x > HI, min.y < LO, max.y > HI];
+    for edge in (0..4).filter(|e| crossed[*e]) {
+        std::mem::swap(&mut s.ring, &mut s.spare);
+        s.ring.clear();
+        let input = &s.spare;
         let Some(&last) = input.last() else { break };
         let inside = |c: Coord<f64>| match edge {
             0 => c.x >= LO,
@@ -108,20 +121,31 @@ fn clip_ring(ring: Vec<Coord<f64>>) -> Vec<Coord<f64>> {
             }
         };
         let mut prev = last;
-        for cur in input {
+        for &cur in input {
             match (inside(prev), inside(cur)) {
-                (true, true) => ring.push(cur),
-                (true, false) => ring.push(cut(prev, cur)),
+                (true, true) => s.ring.push(cur),
+                (true, false) => s.ring.push(cut(prev, cur)),
                 (false, true) => {
-                    ring.push(cut(prev, cur));
-                    ring.push(cur);
+                    s.ring.push(cut(prev, cur));
+                    s.ring.push(cur);
                 }
                 (false, false) => {}
             }
             prev = cur;
         }
     }
-    ring
+}
+
+/// Clips a ring, snaps it and leaves it cleaned in `s.snapped` (see
+/// [`grid::push_clean_ring`]); `false` when it collapsed.
+fn clip_and_snap(
+    ring: impl Iterator<Item = Coord<f64>>,
+    exterior: bool,
+    s: &mut ClipScratch,
+) -> bool {
+    clip_ring(ring, s);
+    s.snapped.clear();
+    push_snapped(&mut s.snapped, &s.ring, exterior)
 }
 
 /// Snaps a clipped ring and appends it to `out`, cleaned (see
@@ -139,18 +163,16 @@ fn push_snapped(out: &mut Vec<[i32; 2]>, ring: &[Coord<f64>], exterior: bool) ->
 /// (the deepest zooms, which have no grid shapes of their own).
 pub fn polygons(mp: &MultiPolygon<f64>, t: &TileTransform) -> TileGeometry {
     let mut out = Vec::new();
+    let mut s = ClipScratch::default();
     for polygon in &mp.0 {
-        let ring =
-            |ls: &geo::LineString<f64>| clip_ring(ls.0.iter().map(|c| t.apply(*c)).collect());
-        let mut exterior = Vec::new();
-        if !push_snapped(&mut exterior, &ring(polygon.exterior()), true) {
+        let ring = |ls: &geo::LineString<f64>| ls.0.iter().map(|c| t.apply(*c)).collect::<Vec<_>>();
+        if !clip_and_snap(ring(polygon.exterior()).into_iter(), true, &mut s) {
             continue;
         }
-        let mut rings = vec![exterior];
+        let mut rings = vec![s.snapped.clone()];
         for hole in polygon.interiors() {
-            let mut h = Vec::new();
-            if push_snapped(&mut h, &ring(hole), false) {
-                rings.push(h);
+            if clip_and_snap(ring(hole).into_iter(), false, &mut s) {
+                rings.push(s.snapped.clone());
             }
         }
         out.push(rings);
@@ -227,7 +249,7 @@ pub fn push_polygons(
     layer: &mut LayerBuilder,
     g: &GridPolygons,
     window: &Window,
-    scratch: &mut Vec<[i32; 2]>,
+    scratch: &mut ClipScratch,
 ) {
     if g.is_empty() {
         return;
@@ -245,20 +267,16 @@ pub fn push_polygons(
         if !exterior && !holes {
             continue;
         }
-        let local = ring
-            .iter()
-            .map(|p| Coord {
-                x: f64::from(p[0] - window.origin[0]),
-                y: f64::from(p[1] - window.origin[1]),
-            })
-            .collect();
-        scratch.clear();
-        let kept = push_snapped(scratch, &clip_ring(local), exterior);
+        let local = ring.iter().map(|p| Coord {
+            x: f64::from(p[0] - window.origin[0]),
+            y: f64::from(p[1] - window.origin[1]),
+        });
+        let kept = clip_and_snap(local, exterior, scratch);
         if exterior {
             holes = kept;
         }
         if kept {
-            layer.push_ring(scratch, [0, 0]);
+            layer.push_ring(&scratch.snapped, [0, 0]);
         }
     }
 }
@@ -367,7 +385,7 @@ mod tests {
         let g = GridPolygons::snap(&mp, 3);
         let window = Window::new(TileCoord::new(3, 2, 1).unwrap()).unwrap();
         let mut moved = LayerBuilder::new("a", 4096);
-        push_polygons(&mut moved, &g, &window, &mut Vec::new());
+        push_polygons(&mut moved, &g, &window, &mut ClipScratch::default());
         let mut rings = LayerBuilder::new("a", 4096);
         for (ring, _) in g.rings() {
             rings.push_ring(ring, window.origin);

@@ -229,7 +229,7 @@ fn render_with(
 
     let details = tile.z() >= DETAIL_ZOOM;
     let mut layer = ProcedureLayer::new(details);
-    let mut scratch = Vec::new();
+    let mut scratch = geometry::ClipScratch::default();
     match (
         index.overview(tile.z()).filter(|_| slabs && !details),
         window,
@@ -350,7 +350,7 @@ fn overview_procedures(
         Inside([i32; 2]),
         Crossing,
     }
-    let mut scratch = Vec::new();
+    let mut scratch = geometry::ClipScratch::default();
     for e in slab.entries() {
         // Where it lies first: most entries of a slab are outside a tile.
         let reach = match e.geometry {
