@@ -1,6 +1,6 @@
-//! A gzip encoder of our own for tiles that are answered without being
-//! kept: Huffman coding of the bytes, one dynamic code per 64 KiB block, no
-//! LZ77 matching.
+//! A gzip encoder of our own for the tiles of zooms below
+//! [`crate::cache::FAST_GZIP_BELOW`]: Huffman coding of the bytes, one
+//! dynamic code per 64 KiB block, no LZ77 matching.
 //!
 //! Why our own: with the tile cache off, libdeflate's fastest level was 41 %
 //! of the tile server's CPU on the shared workload's mixed list (perf), at
@@ -8,9 +8,9 @@
 //! which the match finder finds little. Huffman coding alone runs several
 //! times faster (`benches/encoder.rs` prints both) and gives up what LZ77
 //! finds: on the workload's zoom-6 tile 0.76 of the raw size where
-//! libdeflate reaches 0.65, on a zoom-14 tile 0.72 against 0.45. Where the
-//! tile goes into the cache it is compressed once with libdeflate instead
-//! (`cache::gzip`), since there the ratio is paid for by every later answer.
+//! libdeflate reaches 0.65, on a zoom-14 tile 0.72 against 0.45 — which is
+//! why deeper zooms keep libdeflate (`cache::FAST_GZIP_BELOW` has the
+//! measurements).
 //!
 //! The output is plain RFC 1951/1952: dynamic-Huffman blocks whose distance
 //! code is empty (RFC 1951 3.2.7: "one distance code of zero bits means
@@ -370,11 +370,19 @@ mod tests {
 
     use super::*;
 
+    /// Decoded by two independent inflaters: miniz (flate2) and libdeflate,
+    /// which refuses incomplete and over-subscribed codes.
     fn gunzip(gz: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         flate2::read::GzDecoder::new(gz)
             .read_to_end(&mut out)
             .unwrap();
+        let mut strict = vec![0; out.len()];
+        let n = libdeflater::Decompressor::new()
+            .gzip_decompress(gz, &mut strict)
+            .unwrap();
+        assert_eq!(n, out.len());
+        assert_eq!(strict, out, "libdeflate and miniz agree");
         out
     }
 
