@@ -104,3 +104,91 @@ fn a_click_on_a_procedure_opens_its_popup_with_authority_and_link() {
         "{check}"
     );
 }
+
+/// The filter form, the URL, the tiles and the list show one selection: a
+/// URL's filter is applied at load, a change in the form rewrites the URL
+/// and redraws map and list; axe-core finds nothing serious or critical on
+/// the page with the form.
+#[test]
+fn a_filter_change_updates_map_list_and_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let url = server.url("/?kind=reporting");
+    let eval = r#"async () => {
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const snapshot = () => ({
+            search: window.location.search,
+            kinds: Array.from(new Set(map.queryRenderedFeatures({layers: ['procedure-areas', 'procedure-points']})
+                .map((f) => f.properties.kind))).sort(),
+            list: Array.from(document.querySelectorAll('#verfahren-liste li')).map((li) => li.textContent),
+            checked: Array.from(document.querySelectorAll('#auswahl input:checked')).map((i) => i.value),
+        });
+        const loaded = await until(() => window.partimapListQuery === 'kind=reporting');
+        const before = snapshot();
+        const idle = new Promise((r) => map.once('idle', r));
+        document.querySelector('#auswahl input[value="dialog"]').click();
+        await idle;
+        const listed = await until(() => window.partimapListQuery === 'kind=dialog,reporting');
+        return {loaded, listed, before, after: snapshot()};
+    }"#;
+    let check = node("browser-check.mjs", &[&url, "--eval", eval, "--axe"]);
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    let e = &check["eval"];
+    assert_eq!(e["loaded"], true, "{check}");
+    assert_eq!(e["listed"], true, "{check}");
+    // At load: the URL's filter is in the form, the map and the list.
+    let before = &e["before"];
+    assert_eq!(before["search"], "?kind=reporting", "{check}");
+    assert_eq!(
+        before["checked"],
+        serde_json::json!(["reporting", "running"]),
+        "{check}"
+    );
+    assert_eq!(before["kinds"], serde_json::json!(["reporting"]), "{check}");
+    let list: Vec<&str> = before["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        !list.is_empty() && list.iter().all(|i| i.contains("Mängelmelder")),
+        "{check}"
+    );
+    // After ticking "Dialog": URL, map and list show dialogs and reporters.
+    let after = &e["after"];
+    assert_eq!(after["search"], "?kind=dialog,reporting", "{check}");
+    assert_eq!(
+        after["kinds"],
+        serde_json::json!(["dialog", "reporting"]),
+        "{check}"
+    );
+    let list: Vec<&str> = after["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(list.iter().any(|i| i.contains("Dialog")), "{check}");
+    assert!(
+        list.iter()
+            .all(|i| i.contains("Dialog") || i.contains("Mängelmelder")),
+        "{check}"
+    );
+    // Accessibility: nothing serious or critical.
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}

@@ -4,8 +4,15 @@
 // textContent / createElement only – never innerHTML – and links are only
 // made from http(s) URLs.
 //
-// Tests use window.partimapMap (the maplibregl.Map) and window.partimapIdle
-// (true once the map has fired its first 'idle' event).
+// Tests use window.partimapMap (the maplibregl.Map), window.partimapIdle
+// (true once the map has fired its first 'idle' event) and
+// window.partimapListQuery (the filter query of the list last shown).
+//
+// The filter form (kind, status), the page's URL, the tiles and the list
+// share one selection: the URL's query (kind=…&status=…, the tile server's
+// own parameters) is read at load, and every change of the form writes it
+// back (history.replaceState), points the map's source at /tiles.json with
+// it and reloads the list with it.
 (function () {
     'use strict';
 
@@ -219,12 +226,63 @@
         return;
     }
 
+    // --- Filters ------------------------------------------------------------
+    var KINDS = Object.keys(KIND_LABELS);
+    var STATUSES = ['running', 'upcoming', 'closed'];
+
+    // The selection of a URL query: unknown values are dropped.
+    function filterFromQuery(search) {
+        var params = new URLSearchParams(search);
+        var kinds = (params.get('kind') || '').split(',').filter(function (k) {
+            return KINDS.indexOf(k) >= 0;
+        });
+        var statuses = (params.get('status') || 'running').split(',').filter(function (s) {
+            return STATUSES.indexOf(s) >= 0;
+        });
+        var status = statuses.length === STATUSES.length ? 'all'
+            : (statuses.length === 1 ? statuses[0] : 'running');
+        return {kinds: kinds, status: status};
+    }
+
+    // The tile server's query for a selection ('' for the default: every
+    // kind, running).
+    function filterQuery(f) {
+        var parts = [];
+        if (f.kinds.length && f.kinds.length < KINDS.length) parts.push('kind=' + f.kinds.join(','));
+        if (f.status === 'all') parts.push('status=' + STATUSES.join(','));
+        else if (f.status !== 'running') parts.push('status=' + f.status);
+        return parts.join('&');
+    }
+
+    var form = document.getElementById('auswahl');
+
+    function filterFromForm() {
+        var kinds = [];
+        var boxes = form.querySelectorAll('input[name="kind"]');
+        for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) kinds.push(boxes[i].value);
+        var checked = form.querySelector('input[name="status"]:checked');
+        return {kinds: kinds, status: checked ? checked.value : 'running'};
+    }
+
+    function showFilterInForm(f) {
+        var boxes = form.querySelectorAll('input[name="kind"]');
+        for (var i = 0; i < boxes.length; i++) {
+            boxes[i].checked = !f.kinds.length || f.kinds.indexOf(boxes[i].value) >= 0;
+        }
+        var radio = form.querySelector('input[name="status"][value="' + f.status + '"]');
+        if (radio) radio.checked = true;
+    }
+
+    var filter = filterFromQuery(window.location.search);
+    var query = filterQuery(filter);
+    if (form) showFilterInForm(filter);
+
     var maplibregl = window.maplibregl;
     var map;
     try {
         map = new maplibregl.Map({
             container: 'map',
-            style: '/style.json',
+            style: '/style.json' + (query ? '?' + query : ''),
             bounds: [[5.86, 50.32], [9.46, 52.53]],
             fitBoundsOptions: {padding: 20},
             attributionControl: {compact: true},
@@ -372,7 +430,7 @@
 
         while (list.firstChild) list.removeChild(list.firstChild);
         if (!items.length) {
-            setListStatus('Im aktuellen Kartenausschnitt gibt es keine laufenden Verfahren.');
+            setListStatus('Im aktuellen Kartenausschnitt gibt es keine Verfahren dieser Auswahl.');
             return;
         }
         setListStatus(answer.total > items.length
@@ -415,13 +473,16 @@
             clamp(b.getEast(), -180, 180), clamp(b.getNorth(), -85, 85)
         ].map(function (v) { return v.toFixed(5); }).join(',');
         var request = ++listRequest;
-        fetch('/api/v1/procedures?bbox=' + bbox + '&limit=' + MAX_LIST_ITEMS)
+        var listQuery = query;
+        fetch('/api/v1/procedures?bbox=' + bbox + '&limit=' + MAX_LIST_ITEMS + (listQuery ? '&' + listQuery : ''))
             .then(function (response) {
                 if (!response.ok) throw new Error('HTTP ' + response.status);
                 return response.json();
             })
             .then(function (answer) {
-                if (request === listRequest) showList(answer);
+                if (request !== listRequest) return;
+                showList(answer);
+                window.partimapListQuery = listQuery;
             }, function (err) {
                 console.warn('the list could not be loaded', err);
                 if (request === listRequest) setListStatus('Die Liste konnte nicht geladen werden.');
@@ -432,4 +493,22 @@
         window.partimapIdle = true;
         updateList();
     });
+
+    if (form) {
+        form.addEventListener('submit', function (e) {
+            e.preventDefault();
+        });
+        form.addEventListener('change', function () {
+            filter = filterFromForm();
+            query = filterQuery(filter);
+            window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : '') + window.location.hash);
+            closePopup();
+            var source = map.getSource(SOURCE_ID);
+            if (source && source.setUrl) {
+                source.setUrl(new URL('/tiles.json' + (query ? '?' + query : ''), window.location.href).href);
+            }
+            lastListKey = null;
+            updateList();
+        });
+    }
 }());
