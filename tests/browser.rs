@@ -192,3 +192,122 @@ fn a_filter_change_updates_map_list_and_url() {
         .collect();
     assert!(serious.is_empty(), "axe-core: {serious:?}");
 }
+
+/// The embed of one procedure: fitted to its area, its reports drawn, the
+/// wheel left to the host page, the snippet for a portal editor, nothing
+/// serious or critical for axe-core, no request to another origin; an
+/// unknown procedure is a 404 that says so.
+#[test]
+fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let reporters: serde_json::Value = server
+        .get("/api/v1/procedures?kind=reporting&limit=10")
+        .json()
+        .unwrap();
+    let siegen = reporters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Mängelmelder Siegen")
+        .unwrap_or_else(|| panic!("{reporters}"));
+    let id = siegen["id"].as_i64().unwrap();
+
+    let missing = server.get("/embed/procedures/999999");
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: serde_json::Value = missing.json().unwrap();
+    assert_eq!(body["detail"], "no procedure \"999999\" is on the map");
+    assert_eq!(server.get("/embed/procedures/siegen").status(), 404);
+
+    let out = repo_root().join("tests/output");
+    std::fs::create_dir_all(&out).unwrap();
+    let screenshot = out.join("embed.png");
+    let eval = "() => { const m = window.partimapMap; const b = m.getBounds(); \
+        return {zoom: m.getZoom(), bounds: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], \
+        title: document.getElementById('embed-titel').textContent, \
+        snippet: document.getElementById('embed-code').value, \
+        snippet_hidden: document.getElementById('embed-snippet').hidden, \
+        cooperative: m.cooperativeGestures.isEnabled(), host: window.partimapHostOrigin}; }";
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &server.url(&format!("/embed/procedures/{id}")),
+            "--eval",
+            eval,
+            "--axe",
+            "--screenshot",
+            screenshot.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(check["loaded"], true, "{check}");
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["failed_requests"], serde_json::json!([]), "{check}");
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    assert_eq!(check["title"], "Karte: Mängelmelder Siegen", "{check}");
+    let e = &check["eval"];
+    // Fitted: the view holds Siegen's reporter (its area is about 7 by 4 km
+    // around 8.02 E, 50.87 N) and not much more.
+    let b: Vec<f64> = e["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_f64())
+        .collect();
+    assert!(
+        b[0] < 8.0 && b[2] > 8.05 && b[1] < 50.86 && b[3] > 50.89,
+        "{check}"
+    );
+    assert!(b[2] - b[0] < 0.5, "fitted, not the state: {check}");
+    assert!(e["zoom"].as_f64().unwrap() > 11.0, "{check}");
+    // Its area and reports are drawn, nobody else's procedures.
+    let rendered = &check["rendered"]["by_layer"];
+    assert!(
+        rendered["procedure-areas"].as_u64().unwrap_or(0) > 0,
+        "{check}"
+    );
+    assert!(
+        rendered["reports"].as_u64().unwrap_or(0)
+            + rendered["report-clusters"].as_u64().unwrap_or(0)
+            > 5,
+        "{check}"
+    );
+    assert_eq!(
+        e["cooperative"], true,
+        "the wheel scrolls the host page: {check}"
+    );
+    assert_eq!(
+        e["host"],
+        serde_json::Value::Null,
+        "opened on its own: {check}"
+    );
+    assert_eq!(e["snippet_hidden"], false, "{check}");
+    let snippet = e["snippet"].as_str().unwrap();
+    assert!(snippet.starts_with("<iframe "), "{snippet}");
+    assert!(
+        snippet.contains(&format!("/embed/procedures/{id}\"")),
+        "{snippet}"
+    );
+    assert!(
+        snippet.contains("title=\"Karte: Mängelmelder Siegen\""),
+        "{snippet}"
+    );
+    assert!(snippet.contains("loading=\"lazy\""), "{snippet}");
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    assert!(
+        violations
+            .iter()
+            .all(|v| v["impact"] != "serious" && v["impact"] != "critical"),
+        "axe-core: {violations:?}"
+    );
+    assert!(screenshot.exists());
+}

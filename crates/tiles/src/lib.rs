@@ -152,7 +152,7 @@ pub fn router(state: TilesState) -> Router {
     // is compressed by tower-http.
     let documents = tilejson::router(state.clone())
         .merge(procedures::router(state.clone()))
-        .merge(pages::router())
+        .merge(pages::router(state.clone()))
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
         .merge(endpoint::router(state.clone()))

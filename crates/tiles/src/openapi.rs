@@ -30,6 +30,7 @@ pub struct FilterParams {
         crate::procedures::one,
         crate::metrics::metrics,
         crate::pages::overview,
+        crate::pages::embed,
     ),
     components(schemas(partimap_http::ProblemDoc, partimap_http::ProblemItem))
 )]

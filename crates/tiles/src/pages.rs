@@ -3,22 +3,33 @@
 
 use axum::{
     Router,
+    extract::{Path, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
     routing::get,
 };
+use partimap_model::ProcedureId;
+
+use crate::{TilesState, problem::HttpError};
 
 const INDEX_HTML: &str = include_str!("../web/index.html");
 const OVERVIEW_JS: &str = include_str!("../web/overview.js");
 const OVERVIEW_CSS: &str = include_str!("../web/overview.css");
+const EMBED_HTML: &str = include_str!("../web/embed.html");
+const EMBED_JS: &str = include_str!("../web/embed.js");
 const MAPLIBRE_JS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.js"));
 const MAPLIBRE_CSS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.css"));
 
-pub fn router() -> Router {
+pub fn router(state: TilesState) -> Router {
     Router::new()
         .route("/", get(overview))
+        .route("/embed/procedures/{id}", get(embed))
+        .route(
+            "/assets/embed.js",
+            get(|| async { asset(EMBED_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
         .route(
             "/assets/overview.js",
             get(|| async { asset(OVERVIEW_JS.as_bytes(), "text/javascript; charset=utf-8") }),
@@ -35,6 +46,7 @@ pub fn router() -> Router {
             "/assets/maplibre-gl.css",
             get(|| async { asset(MAPLIBRE_CSS, "text/css; charset=utf-8") }),
         )
+        .with_state(state)
 }
 
 /// The overview map of every running procedure (its script, style and
@@ -47,6 +59,36 @@ pub fn router() -> Router {
 )]
 async fn overview() -> Response {
     asset(INDEX_HTML.as_bytes(), "text/html; charset=utf-8")
+}
+
+/// The map of one procedure, made for an iframe in a portal's page: fitted
+/// to the procedure's area, with its reports, and (opened on its own) the
+/// snippet a portal editor copies. Its script reads the procedure from the
+/// path.
+#[utoipa::path(
+    get,
+    path = "/embed/procedures/{id}",
+    tag = "pages",
+    params(("id" = i64, Path, description = "The procedure")),
+    responses(
+        (status = 200, description = "The embeddable map page", content_type = "text/html", body = String),
+        (status = 404, description = "No such procedure on the map", content_type = "application/problem+json", body = partimap_http::ProblemDoc),
+    )
+)]
+async fn embed(
+    State(state): State<TilesState>,
+    Path(id): Path<String>,
+) -> Result<Response, HttpError> {
+    let known = id
+        .parse::<i64>()
+        .ok()
+        .filter(|n| state.index().procedure(ProcedureId(*n)).is_some());
+    if known.is_none() {
+        return Err(HttpError::not_found(format!(
+            "no procedure {id:?} is on the map"
+        )));
+    }
+    Ok(asset(EMBED_HTML.as_bytes(), "text/html; charset=utf-8"))
 }
 
 fn asset(body: &'static [u8], content_type: &'static str) -> Response {
