@@ -231,7 +231,9 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
         title: document.getElementById('embed-titel').textContent, \
         snippet: document.getElementById('embed-code').value, \
         snippet_hidden: document.getElementById('embed-snippet').hidden, \
-        cooperative: m.cooperativeGestures.isEnabled(), host: window.partimapHostOrigin}; }";
+        cooperative: m.cooperativeGestures.isEnabled(), host: window.partimapHostOrigin, \
+        procedures: Array.from(new Set(m.queryRenderedFeatures({layers: ['procedure-areas', 'procedure-points']}) \
+            .map((f) => f.properties.id !== undefined ? f.properties.id : f.id)))}; }";
     let check = node(
         "browser-check.mjs",
         &[
@@ -267,7 +269,8 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
     );
     assert!(b[2] - b[0] < 0.5, "fitted, not the state: {check}");
     assert!(e["zoom"].as_f64().unwrap() > 11.0, "{check}");
-    // Its area and reports are drawn, nobody else's procedures.
+    // Its area and its reports (clusters and single ones) are drawn, and
+    // no other procedure.
     let rendered = &check["rendered"]["by_layer"];
     assert!(
         rendered["procedure-areas"].as_u64().unwrap_or(0) > 0,
@@ -276,9 +279,10 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
     assert!(
         rendered["reports"].as_u64().unwrap_or(0)
             + rendered["report-clusters"].as_u64().unwrap_or(0)
-            > 5,
+            >= 3,
         "{check}"
     );
+    assert_eq!(e["procedures"], serde_json::json!([id]), "{check}");
     assert_eq!(
         e["cooperative"], true,
         "the wheel scrolls the host page: {check}"
@@ -310,4 +314,144 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
         "axe-core: {violations:?}"
     );
     assert!(screenshot.exists());
+}
+
+/// The defect reporter of the embed, driven like a citizen: sending without
+/// a place asks for one, the API's problems show at their fields (in
+/// German), a report placed by typed coordinates and sent is stored (read
+/// back from the API, its text verbatim) and — Siegen's reporter publishes
+/// at once — drawn on the map.
+#[test]
+fn a_report_placed_and_sent_in_the_embed_is_stored_and_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let reporters: serde_json::Value = server
+        .get("/api/v1/procedures?kind=reporting&limit=10")
+        .json()
+        .unwrap();
+    let id = reporters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Mängelmelder Siegen")
+        .and_then(|p| p["id"].as_i64())
+        .unwrap_or_else(|| panic!("{reporters}"));
+    let eval = r#"async () => {
+    const map = window.partimapMap;
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+    const $ = (s) => document.querySelector(s);
+    const shown = await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
+    const categories = Array.from($('#melden-kategorie').options).map((o) => o.value);
+    // Sent without place: asked for one. Then with a place but nothing else.
+    $('#melden-senden').click();
+    const unplaced = $('#melden-ort-fehler').textContent;
+    const set = (el, v) => { el.value = v; el.dispatchEvent(new Event('change', {bubbles: true})); };
+    set($('#melden-lon'), '8.0108');
+    set($('#melden-lat'), '50.8602');
+    $('#melden-senden').click();
+    await until(() => $('#melden-kategorie-fehler').textContent !== '');
+    const problems = {
+        category: $('#melden-kategorie-fehler').textContent,
+        description: $('#melden-beschreibung-fehler').textContent,
+        invalid: Array.from(document.querySelectorAll('[aria-invalid="true"]')).map((e) => e.id),
+        notice: $('#melden-hinweis').textContent,
+    };
+    set($('#melden-kategorie'), 'litter');
+    $('#melden-beschreibung').value = 'Wilder Müll am <b>Wegrand</b>';
+    $('#melden-senden').click();
+    await until(() => window.partimapLastReport || !$('#melden-trotzdem').hidden);
+    let duplicate = null;
+    if (!window.partimapLastReport) {
+        duplicate = $('#melden-hinweis').textContent;
+        $('#melden-trotzdem').click();
+        await until(() => window.partimapLastReport);
+    }
+    const report = window.partimapLastReport;
+    const notice = $('#melden-hinweis').textContent;
+    const drawn = await until(() => map.loaded() && map.queryRenderedFeatures({layers: ['reports']})
+        .some((f) => f.properties.id === report.id));
+    return {shown, categories, unplaced, problems, duplicate, report, notice, drawn, zoom: map.getZoom()};
+}"#;
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &server.url(&format!("/embed/procedures/{id}")),
+            "--eval",
+            eval,
+            "--axe",
+        ],
+    );
+    // The one error the console shows is the browser's own line for the
+    // 422 the test provokes.
+    let errors = check["console_errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["text"].as_str().unwrap_or("").contains("422")),
+        "{check}"
+    );
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    let e = &check["eval"];
+    assert_eq!(e["shown"], true, "{check}");
+    assert_eq!(
+        e["categories"],
+        serde_json::json!([
+            "",
+            "road_damage",
+            "street_light",
+            "litter",
+            "playground",
+            "winter_service"
+        ]),
+        "{check}"
+    );
+    assert_eq!(
+        e["unplaced"], "Bitte setzen Sie zuerst den Ort auf der Karte.",
+        "{check}"
+    );
+    assert_eq!(
+        e["problems"]["category"], "Bitte wählen Sie eine Kategorie.",
+        "{check}"
+    );
+    assert_eq!(
+        e["problems"]["description"], "Bitte beschreiben Sie den Mangel (höchstens 4.000 Zeichen).",
+        "{check}"
+    );
+    assert_eq!(
+        e["problems"]["invalid"],
+        serde_json::json!(["melden-kategorie", "melden-beschreibung"]),
+        "{check}"
+    );
+    assert_eq!(
+        e["notice"], "Danke! Ihre Meldung ist eingegangen und auf der Karte zu sehen.",
+        "{check}"
+    );
+    assert_eq!(e["drawn"], true, "the report is on the map: {check}");
+    // In the store, as sent.
+    let report_id = e["report"]["id"].as_i64().unwrap();
+    let stored: serde_json::Value = server
+        .get(&format!("/api/v1/reports/{report_id}"))
+        .json()
+        .unwrap();
+    assert_eq!(
+        stored["properties"]["description"],
+        "Wilder Müll am <b>Wegrand</b>"
+    );
+    assert_eq!(stored["properties"]["category"], "litter");
+    assert_eq!(stored["properties"]["procedure_id"], id);
+    let at = stored["geometry"]["coordinates"].as_array().unwrap();
+    assert!((at[0].as_f64().unwrap() - 8.0108).abs() < 1e-6, "{stored}");
+    assert!((at[1].as_f64().unwrap() - 50.8602).abs() < 1e-6, "{stored}");
+    let violations = check["axe"]["violations"].as_array().unwrap();
+    assert!(
+        violations
+            .iter()
+            .all(|v| v["impact"] != "serious" && v["impact"] != "critical"),
+        "axe-core: {violations:?}"
+    );
 }

@@ -8,9 +8,20 @@
 // drawn, "partimap:feature-selected" when a report or the area is chosen.
 // The map takes no messages from the host (yet).
 //
+// The defect reporter (a running "reporting" procedure): a marker set by a
+// tap or click on the map, by the button "Ort in die Kartenmitte setzen"
+// (keyboard) or by typing coordinates, dragged to correct; a category of
+// the procedure (its Open311 services), a description, an optional e-mail.
+// Sent to POST /api/v1/procedures/{id}/reports; a likely duplicate (409)
+// is shown with its distance and can be sent anyway ("insist"), the API's
+// problems (422) are shown at their fields, every other error with its
+// text. After a 201 the map reloads its tiles and moves to the report, and
+// "partimap:report-submitted" goes to the host page.
+//
 // Security: texts from the API are put into the page with textContent only.
-// Tests use window.partimapMap, window.partimapIdle and
-// window.partimapHostOrigin.
+// Tests use window.partimapMap, window.partimapIdle,
+// window.partimapHostOrigin and window.partimapLastReport (the last 201's
+// report).
 (function () {
     'use strict';
 
@@ -19,6 +30,7 @@
     var id = match[1];
     // Every status: a portal embeds its procedure before and after it runs.
     var query = 'procedure=' + id + '&status=upcoming,running,closed';
+    var SOURCE_ID = 'partimap';
 
     function setStatus(text) {
         var status = document.getElementById('embed-status');
@@ -72,10 +84,11 @@
         return;
     }
 
-    fetch('/api/v1/procedures/' + id).then(function (r) {
+    var procedureInfo = fetch('/api/v1/procedures/' + id).then(function (r) {
         if (!r.ok) throw new Error('HTTP ' + r.status);
         return r.json();
-    }).then(function (p) {
+    });
+    procedureInfo.then(function (p) {
         var title = p.title || 'Beteiligungsverfahren';
         document.title = 'Karte: ' + title;
         var h1 = document.getElementById('embed-titel');
@@ -123,6 +136,9 @@
                 tell('partimap:ready', {});
             }
         });
+        procedureInfo.then(function (p) {
+            if (p.kind === 'reporting' && p.status === 'running') reporter(map);
+        }, function () {});
         map.on('click', function (e) {
             var layers = ['reports', 'report-clusters', 'procedure-areas', 'procedure-points'].filter(function (l) {
                 return map.getLayer(l);
@@ -141,4 +157,181 @@
         console.error(err);
         setStatus('Die Karte konnte nicht geladen werden.');
     });
+
+    // --- The defect reporter ----------------------------------------------
+    var FIELD_MESSAGES = {
+        '/location': 'Der Ort liegt nicht im Gebiet dieses Mängelmelders. Bitte setzen Sie ihn auf der Karte.',
+        '/category': 'Bitte wählen Sie eine Kategorie.',
+        '/description': 'Bitte beschreiben Sie den Mangel (höchstens 4.000 Zeichen).',
+        '/contact_email': 'Diese E-Mail-Adresse scheint nicht zu stimmen.'
+    };
+
+    function reporter(map) {
+        var form = document.getElementById('melden');
+        if (!form) return;
+        var lon = document.getElementById('melden-lon');
+        var lat = document.getElementById('melden-lat');
+        var category = document.getElementById('melden-kategorie');
+        var description = document.getElementById('melden-beschreibung');
+        var email = document.getElementById('melden-email');
+        var notice = document.getElementById('melden-hinweis');
+        var insistButton = document.getElementById('melden-trotzdem');
+        var sendButton = document.getElementById('melden-senden');
+        var marker = null;
+
+        fetch('/open311/v2/services.json?jurisdiction_id=' + id).then(function (r) {
+            if (!r.ok) throw new Error('HTTP ' + r.status);
+            return r.json();
+        }).then(function (services) {
+            for (var i = 0; i < services.length; i++) {
+                var option = document.createElement('option');
+                option.value = services[i].service_code;
+                option.textContent = services[i].service_name || services[i].service_code;
+                category.appendChild(option);
+            }
+            form.hidden = false;
+        }, function (err) {
+            console.warn('the categories could not be loaded', err);
+        });
+
+        function place(lngLat) {
+            if (!marker) {
+                marker = new maplibregl.Marker({draggable: true, color: '#1d4ed8'}).setLngLat(lngLat).addTo(map);
+                marker.getElement().setAttribute('aria-label', 'Ort der Meldung');
+                marker.on('dragend', function () {
+                    show(marker.getLngLat());
+                });
+            } else {
+                marker.setLngLat(lngLat);
+            }
+            show(marker.getLngLat());
+        }
+
+        function show(lngLat) {
+            lon.value = lngLat.lng.toFixed(6);
+            lat.value = lngLat.lat.toFixed(6);
+        }
+
+        function typed() {
+            var x = Number(lon.value.replace(',', '.'));
+            var y = Number(lat.value.replace(',', '.'));
+            if (lon.value !== '' && lat.value !== '' && isFinite(x) && isFinite(y) &&
+                Math.abs(x) <= 180 && Math.abs(y) <= 90) {
+                place({lng: x, lat: y});
+            }
+        }
+        lon.addEventListener('change', typed);
+        lat.addEventListener('change', typed);
+
+        map.on('click', function (e) {
+            place(e.lngLat);
+        });
+        document.getElementById('melden-mitte').addEventListener('click', function () {
+            place(map.getCenter());
+        });
+
+        function clearErrors() {
+            var errors = form.querySelectorAll('.field-error');
+            for (var i = 0; i < errors.length; i++) errors[i].textContent = '';
+            var fields = form.querySelectorAll('[aria-invalid]');
+            for (var j = 0; j < fields.length; j++) fields[j].removeAttribute('aria-invalid');
+            notice.textContent = '';
+            insistButton.hidden = true;
+        }
+
+        function fieldError(pointer, text) {
+            var target = form.querySelector('.field-error[data-pointer="' + pointer + '"]');
+            if (!target) return false;
+            target.textContent = text;
+            var input = form.querySelector('[aria-describedby="' + target.id + '"]');
+            if (input) input.setAttribute('aria-invalid', 'true');
+            return true;
+        }
+
+        function send(insist) {
+            clearErrors();
+            if (!marker) {
+                fieldError('/location', 'Bitte setzen Sie zuerst den Ort auf der Karte.');
+                return;
+            }
+            var at = marker.getLngLat();
+            var body = {
+                location: {type: 'Point', coordinates: [at.lng, at.lat]},
+                category: category.value,
+                description: description.value
+            };
+            if (email.value.trim() !== '') body.contact_email = email.value.trim();
+            if (insist) body.insist = true;
+            sendButton.disabled = true;
+            notice.textContent = 'Die Meldung wird gesendet …';
+            fetch('/api/v1/procedures/' + id + '/reports', {
+                method: 'POST',
+                headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify(body)
+            }).then(function (r) {
+                return r.json().catch(function () { return {}; }).then(function (answer) {
+                    return {status: r.status, answer: answer};
+                });
+            }).then(function (result) {
+                sendButton.disabled = false;
+                answered(result.status, result.answer);
+            }, function (err) {
+                sendButton.disabled = false;
+                console.warn('the report could not be sent', err);
+                notice.textContent = 'Die Meldung konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal.';
+            });
+        }
+
+        function answered(status, answer) {
+            if (status === 201) {
+                window.partimapLastReport = answer;
+                var published = answer.properties && answer.properties.status === 'published';
+                notice.textContent = published
+                    ? 'Danke! Ihre Meldung ist eingegangen und auf der Karte zu sehen.'
+                    : 'Danke! Ihre Meldung ist eingegangen. Sie erscheint auf der Karte, sobald sie geprüft ist.';
+                description.value = '';
+                var source = map.getSource(SOURCE_ID);
+                if (source && source.setUrl) {
+                    source.setUrl(new URL('/tiles.json?' + query, window.location.href).href);
+                }
+                map.easeTo({center: marker.getLngLat(), zoom: Math.max(map.getZoom(), 15)});
+                tell('partimap:report-submitted', {report: answer.id, published: published});
+                return;
+            }
+            if (status === 409 && answer.duplicate) {
+                var d = Math.round(Number(answer.distance_m) || 0);
+                notice.textContent = 'In ' + d + ' m Entfernung wurde dasselbe bereits gemeldet' +
+                    (answer.duplicate.properties && answer.duplicate.properties.description
+                        ? ': „' + answer.duplicate.properties.description + '“' : '') +
+                    '. Ist es derselbe Mangel, brauchen Sie ihn nicht noch einmal zu melden.';
+                insistButton.hidden = false;
+                return;
+            }
+            if (status === 422 && Array.isArray(answer.problems)) {
+                var unplaced = [];
+                for (var i = 0; i < answer.problems.length; i++) {
+                    var p = answer.problems[i];
+                    var text = FIELD_MESSAGES[p.pointer] || String(p.message);
+                    if (!fieldError(p.pointer, text)) unplaced.push(String(p.message));
+                }
+                notice.textContent = 'Bitte prüfen Sie die markierten Angaben.' +
+                    (unplaced.length ? ' ' + unplaced.join('; ') : '');
+                return;
+            }
+            if (status === 429) {
+                notice.textContent = 'Sie haben in kurzer Zeit viele Meldungen gesendet. Bitte versuchen Sie es später noch einmal.';
+                return;
+            }
+            notice.textContent = 'Die Meldung wurde nicht angenommen: ' +
+                String(answer.detail || ('HTTP ' + status));
+        }
+
+        form.addEventListener('submit', function (e) {
+            e.preventDefault();
+            send(false);
+        });
+        insistButton.addEventListener('click', function () {
+            send(true);
+        });
+    }
 }());
