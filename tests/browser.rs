@@ -455,3 +455,105 @@ fn a_report_placed_and_sent_in_the_embed_is_stored_and_drawn() {
         "axe-core: {violations:?}"
     );
 }
+
+/// A pre-moderated defect reporter (Köln's): a report sent in the embed is
+/// stored but not drawn, the citizen is told it appears once checked; after
+/// the city's moderator publishes it, the embed draws it.
+#[test]
+fn a_pre_moderated_report_appears_on_the_map_once_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let moderator = common::token(
+        &["--organisation", "stadt-koeln"],
+        &["--data-dir", data_dir],
+    );
+    let server = Server::start(dir.path());
+    let reporters: serde_json::Value = server
+        .get("/api/v1/procedures?kind=reporting&limit=10")
+        .json()
+        .unwrap();
+    let id = reporters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Mängelmelder Köln-Innenstadt")
+        .and_then(|p| p["id"].as_i64())
+        .unwrap_or_else(|| panic!("{reporters}"));
+    // A place inside the reporter's area: one of its public reports; sent
+    // in another category, so that it is no duplicate.
+    let existing: serde_json::Value = server
+        .get(&format!(
+            "/ogc/collections/reports/items?procedure={id}&limit=1"
+        ))
+        .json()
+        .unwrap();
+    let first = &existing["features"][0];
+    let at = first["geometry"]["coordinates"].as_array().unwrap();
+    let (lon, lat) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+    let category = if first["properties"]["category"] == "litter" {
+        "road_damage"
+    } else {
+        "litter"
+    };
+    let send = format!(
+        r#"async () => {{
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => {{ for (let i = 0; i < 200; i++) {{ if (ok()) return true; await sleep(50); }} return false; }};
+        const $ = (s) => document.querySelector(s);
+        await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
+        const set = (el, v) => {{ el.value = v; el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
+        set($('#melden-lon'), '{lon}');
+        set($('#melden-lat'), '{lat}');
+        set($('#melden-kategorie'), '{category}');
+        $('#melden-beschreibung').value = 'Vor Prüfung nicht zu sehen';
+        $('#melden-senden').click();
+        await until(() => window.partimapLastReport);
+        const report = window.partimapLastReport;
+        await sleep(1500);
+        await until(() => map.loaded());
+        const drawn = map.queryRenderedFeatures({{layers: ['reports']}}).some((f) => f.properties.id === report.id);
+        return {{report, drawn, notice: $('#melden-hinweis').textContent, zoom: map.getZoom()}};
+    }}"#
+    );
+    let embed = server.url(&format!("/embed/procedures/{id}"));
+    let check = node("browser-check.mjs", &[&embed, "--eval", &send]);
+    let e = &check["eval"];
+    assert_eq!(
+        e["notice"],
+        "Danke! Ihre Meldung ist eingegangen. Sie erscheint auf der Karte, sobald sie geprüft ist.",
+        "{check}"
+    );
+    assert_eq!(e["report"]["properties"]["status"], "submitted", "{check}");
+    assert_eq!(e["drawn"], false, "not drawn before moderation: {check}");
+    assert!(e["zoom"].as_f64().unwrap() >= 15.0, "{check}");
+    let report = e["report"]["id"].as_i64().unwrap();
+    assert_eq!(
+        server.get(&format!("/api/v1/reports/{report}")).status(),
+        404
+    );
+
+    let published = reqwest::blocking::Client::new()
+        .patch(server.url(&format!("/api/v1/reports/{report}")))
+        .bearer_auth(&moderator)
+        .json(&serde_json::json!({"status": "published"}))
+        .send()
+        .unwrap();
+    assert_eq!(published.status(), 200, "{:?}", published.text());
+
+    let look = format!(
+        r#"async () => {{
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        map.jumpTo({{center: [{lon}, {lat}], zoom: 16}});
+        for (let i = 0; i < 100; i++) {{
+            await sleep(100);
+            if (map.loaded() && map.queryRenderedFeatures({{layers: ['reports']}}).some((f) => f.properties.id === {report})) return true;
+        }}
+        return false;
+    }}"#
+    );
+    let check = node("browser-check.mjs", &[&embed, "--eval", &look]);
+    assert_eq!(check["eval"], true, "drawn once published: {check}");
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+}
