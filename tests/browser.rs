@@ -557,3 +557,81 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
     assert_eq!(check["eval"], true, "drawn once published: {check}");
     assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
 }
+
+/// A portal's page on another origin frames the embed: the embed tells it
+/// `partimap:ready` by `postMessage` addressed to the portal's origin (a
+/// message to any other origin would not arrive), and the page makes no
+/// request beyond the portal and partimap.
+#[test]
+fn the_embed_tells_its_host_page_it_is_ready() {
+    use std::io::{Read, Write};
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let reporters: serde_json::Value = server
+        .get("/api/v1/procedures?kind=reporting&limit=10")
+        .json()
+        .unwrap();
+    let id = reporters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Mängelmelder Siegen")
+        .and_then(|p| p["id"].as_i64())
+        .unwrap_or_else(|| panic!("{reporters}"));
+    let embed = server.url(&format!("/embed/procedures/{id}"));
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Portal</title>\
+         <link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Portal</h1>\
+         <script>window.messages = []; window.addEventListener('message', function (e) {{ \
+         window.messages.push({{origin: e.origin, data: e.data}}); }});</script>\
+         <iframe src=\"{embed}\" title=\"Karte: Mängelmelder Siegen\" width=\"900\" height=\"700\"></iframe>\
+         </main></body></html>"
+    );
+    // The portal: another port of the same host is another origin.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let portal = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &format!("{portal}/verfahren/maengelmelder-siegen"),
+            "--wait-for",
+            "window.messages && window.messages.some((m) => m.data && m.data.type === 'partimap:ready')",
+            "--eval",
+            "() => window.messages",
+        ],
+    );
+    assert_eq!(check["loaded"], true, "{check}");
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    let partimap_origin = server.url("");
+    let partimap_origin = partimap_origin.trim_end_matches('/');
+    let messages = check["eval"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{check}"));
+    let ready = messages
+        .iter()
+        .find(|m| m["data"]["type"] == "partimap:ready")
+        .unwrap_or_else(|| panic!("{check}"));
+    assert_eq!(ready["origin"], partimap_origin, "{check}");
+    assert_eq!(ready["data"]["procedure"], id, "{check}");
+    // The portal's page asks partimap (through the frame) and nobody else.
+    for url in check["third_party_requests"].as_array().unwrap() {
+        let url = url.as_str().unwrap_or_default();
+        assert!(
+            url.starts_with(partimap_origin) || url.starts_with(&format!("blob:{partimap_origin}")),
+            "{url}: {check}"
+        );
+    }
+}

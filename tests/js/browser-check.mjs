@@ -19,6 +19,8 @@
 //   --eval EXPR      evaluated in the page after idle (and after --click); its
 //                    (awaited, JSON-serialisable) value is reported as "eval"
 //   --axe            run axe-core on the page and report its violations ("axe")
+//   --wait-for EXPR  wait until this expression is true in the page instead of
+//                    for a map of partimap's (e.g. on a host page framing one)
 //
 // The exit code is 0 whenever the check could be run (the caller asserts on the
 // JSON), 2 on a usage error and 3 when the browser could not be launched.
@@ -61,13 +63,13 @@ function usage(message) {
     if (message) process.stderr.write(`browser-check: ${message}\n`);
     process.stderr.write(
         'usage: node browser-check.mjs URL [--screenshot OUT.png] [--timeout-ms N] ' +
-        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--axe]\n");
+        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--axe] [--wait-for EXPR]\n");
     process.exit(2);
 }
 
 function parseArgs(argv) {
     const opts = {url: null, screenshot: null, timeoutMs: 30000, viewport: {width: 1280, height: 900},
-        click: null, evalExpr: null, axe: false};
+        click: null, evalExpr: null, axe: false, waitFor: null};
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -89,6 +91,7 @@ function parseArgs(argv) {
             opts.click = parts;
         } else if (arg === '--eval') opts.evalExpr = value();
         else if (arg === '--axe') opts.axe = true;
+        else if (arg === '--wait-for') opts.waitFor = value();
         else if (arg === '-h' || arg === '--help') usage();
         else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
         else if (opts.url === null) opts.url = arg;
@@ -203,12 +206,16 @@ async function main() {
 
         if (!result.error) {
             try {
-                await page.waitForFunction(() => {
-                    const map = window.partimapMap;
-                    if (!map) return false;
-                    if (window.partimapIdle === true) return true;
-                    return map.loaded() && map.areTilesLoaded() && !map.isMoving();
-                }, null, {timeout: remaining(), polling: 100});
+                if (opts.waitFor) {
+                    await page.waitForFunction(opts.waitFor, null, {timeout: remaining(), polling: 100});
+                } else {
+                    await page.waitForFunction(() => {
+                        const map = window.partimapMap;
+                        if (!map) return false;
+                        if (window.partimapIdle === true) return true;
+                        return map.loaded() && map.areTilesLoaded() && !map.isMoving();
+                    }, null, {timeout: remaining(), polling: 100});
+                }
                 result.loaded = true;
             } catch (err) {
                 result.error = `map did not become idle within ${opts.timeoutMs} ms: ${errorText(err)}`;
