@@ -83,6 +83,7 @@ pub fn read(dir: &Path) -> Workload {
         ags: None,
         parent: None,
         seat: Some(Point::new(6.7735, 51.2277)),
+        embed_origins: Vec::new(),
     }];
     let mut org_ids: HashMap<String, OrganisationId> = HashMap::new();
     let mut procedures = Vec::new();
@@ -100,6 +101,7 @@ pub fn read(dir: &Path) -> Workload {
                 ags: None,
                 parent: Some(OrganisationId(1)),
                 seat: None,
+                embed_origins: Vec::new(),
             });
             next
         });

@@ -208,7 +208,10 @@ def main():
                 fail(f"{k}: state has a parent")
         elif p.get("parent") not in keys:
             fail(f"{k}: parent {p.get('parent')} missing or not listed before the child")
-        if set(p) - {"key", "name", "kind", "ags", "parent"}:
+        origins = p.get("embed_origins", [])
+        if not (isinstance(origins, list) and all(isinstance(o, str) and re.fullmatch(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?", o) for o in origins)):
+            fail(f"{k}: embed_origins must be a list of origins")
+        if set(p) - {"key", "name", "kind", "ags", "parent", "embed_origins"}:
             fail(f"{k}: unexpected properties")
         g = f["geometry"]
         if not g or g["type"] != "Point":

@@ -1182,6 +1182,9 @@ def main():
             props["ags"] = ags
         if parent is not None:
             props["parent"] = parent
+        # The portal whose pages frame the maps of the organisation's
+        # procedures (the CSP frame-ancestors of /embed/procedures/{id}).
+        props["embed_origins"] = ["https://beteiligung.nrw.de"]
         org_features.append((props, {"type": "Point", "coordinates": (micro(lon), micro(lat))}))
 
     # --- procedures --------------------------------------------------------

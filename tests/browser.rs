@@ -213,6 +213,14 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
         .unwrap_or_else(|| panic!("{reporters}"));
     let id = siegen["id"].as_i64().unwrap();
 
+    // Framed by partimap itself and by the organisation's portal only.
+    let page = server.get(&format!("/embed/procedures/{id}"));
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()["content-security-policy"],
+        "frame-ancestors 'self' https://beteiligung.nrw.de"
+    );
+
     let missing = server.get("/embed/procedures/999999");
     assert_eq!(missing.status(), 404);
     assert_eq!(
@@ -558,16 +566,55 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
     assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
 }
 
-/// A portal's page on another origin frames the embed: the embed tells it
-/// `partimap:ready` by `postMessage` addressed to the portal's origin (a
-/// message to any other origin would not arrive), and the page makes no
-/// request beyond the portal and partimap.
+/// A portal's page on another origin frames the embed: allowed by
+/// `--embed-origin`, it receives `partimap:ready` by `postMessage`
+/// addressed to its origin (a message to any other origin would not
+/// arrive) and makes no request beyond portal and partimap; a portal that
+/// neither its organisation nor the server names is refused the frame
+/// (CSP `frame-ancestors`) and hears nothing.
 #[test]
-fn the_embed_tells_its_host_page_it_is_ready() {
+fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     use std::io::{Read, Write};
 
+    /// A portal: another port of the same host is another origin. Every
+    /// request gets `page(embed)`.
+    fn portal(embed: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let src = embed.lock().unwrap().clone();
+                let page = format!(
+                    "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Portal</title>\
+                     <link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Portal</h1>\
+                     <script>window.messages = []; window.addEventListener('message', function (e) {{ \
+                     window.messages.push({{origin: e.origin, data: e.data}}); }});</script>\
+                     <iframe src=\"{src}\" title=\"Karte\" width=\"900\" height=\"700\"></iframe>\
+                     </main></body></html>"
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+            }
+        });
+        origin
+    }
+
+    let embed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let allowed = portal(embed.clone());
+    let other = portal(embed.clone());
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    let server = Server::start_with(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--embed-origin",
+        &allowed,
+    ]);
     let reporters: serde_json::Value = server
         .get("/api/v1/procedures?kind=reporting&limit=10")
         .json()
@@ -579,36 +626,20 @@ fn the_embed_tells_its_host_page_it_is_ready() {
         .find(|p| p["title"] == "Mängelmelder Siegen")
         .and_then(|p| p["id"].as_i64())
         .unwrap_or_else(|| panic!("{reporters}"));
-    let embed = server.url(&format!("/embed/procedures/{id}"));
-    let page = format!(
-        "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Portal</title>\
-         <link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Portal</h1>\
-         <script>window.messages = []; window.addEventListener('message', function (e) {{ \
-         window.messages.push({{origin: e.origin, data: e.data}}); }});</script>\
-         <iframe src=\"{embed}\" title=\"Karte: Mängelmelder Siegen\" width=\"900\" height=\"700\"></iframe>\
-         </main></body></html>"
+    *embed.lock().unwrap() = server.url(&format!("/embed/procedures/{id}"));
+    let policy = server.get(&format!("/embed/procedures/{id}"));
+    assert_eq!(
+        policy.headers()["content-security-policy"],
+        format!("frame-ancestors 'self' https://beteiligung.nrw.de {allowed}").as_str()
     );
-    // The portal: another port of the same host is another origin.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let portal = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut request = [0u8; 4096];
-            let _ = stream.read(&mut request);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-                page.len()
-            );
-        }
-    });
+
+    let ready = "window.messages && window.messages.some((m) => m.data && m.data.type === 'partimap:ready')";
     let check = node(
         "browser-check.mjs",
         &[
-            &format!("{portal}/verfahren/maengelmelder-siegen"),
+            &format!("{allowed}/verfahren/maengelmelder-siegen"),
             "--wait-for",
-            "window.messages && window.messages.some((m) => m.data && m.data.type === 'partimap:ready')",
+            ready,
             "--eval",
             "() => window.messages",
         ],
@@ -620,12 +651,12 @@ fn the_embed_tells_its_host_page_it_is_ready() {
     let messages = check["eval"]
         .as_array()
         .unwrap_or_else(|| panic!("{check}"));
-    let ready = messages
+    let message = messages
         .iter()
         .find(|m| m["data"]["type"] == "partimap:ready")
         .unwrap_or_else(|| panic!("{check}"));
-    assert_eq!(ready["origin"], partimap_origin, "{check}");
-    assert_eq!(ready["data"]["procedure"], id, "{check}");
+    assert_eq!(message["origin"], partimap_origin, "{check}");
+    assert_eq!(message["data"]["procedure"], id, "{check}");
     // The portal's page asks partimap (through the frame) and nobody else.
     for url in check["third_party_requests"].as_array().unwrap() {
         let url = url.as_str().unwrap_or_default();
@@ -634,4 +665,28 @@ fn the_embed_tells_its_host_page_it_is_ready() {
             "{url}: {check}"
         );
     }
+
+    // Another portal: the frame is refused, nothing is heard.
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &format!("{other}/verfahren/maengelmelder-siegen"),
+            "--wait-for",
+            ready,
+            "--timeout-ms",
+            "6000",
+            "--eval",
+            "() => window.messages",
+        ],
+    );
+    assert_eq!(check["loaded"], false, "{check}");
+    assert_eq!(check["eval"], serde_json::json!([]), "{check}");
+    // Nothing of the map was loaded into the refused frame.
+    let requests = check["requests"].as_array().unwrap();
+    assert!(
+        !requests
+            .iter()
+            .any(|r| r.as_str().unwrap_or_default().contains("/assets/embed.js")),
+        "{check}"
+    );
 }

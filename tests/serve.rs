@@ -420,3 +420,30 @@ fn the_procedure_list_holds_what_the_map_draws_there() {
         assert!(inside.is_subset(&drawn), "{inside:?} vs {drawn:?}");
     }
 }
+
+/// A server-wide embed origin that is no origin stops the start with a
+/// message naming it, before anything is opened.
+#[test]
+fn a_bad_embed_origin_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["https://portal.example/seite", "portal.example", "*"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--embed-origin", bad])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "embed origin {bad:?} must be an origin: https://host or https://host:port, lowercase, without a path"
+            )),
+            "{bad}: {stderr}"
+        );
+    }
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no store was made"
+    );
+}

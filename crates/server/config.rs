@@ -32,7 +32,7 @@ pub enum LogFormat {
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
     /// public_url, load_sample, log_format, tile_cache_mb, reports_per_hour,
-    /// trust_forwarded_for).
+    /// trust_forwarded_for, embed_origins).
     #[arg(long, env = "PARTIMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080].
@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// behind a proxy that sets it) for the report rate limit.
     #[arg(long, env = "PARTIMAP_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// An origin (https://host[:port]) whose pages may frame every
+    /// procedure's map, beside those its organisation names; repeatable.
+    #[arg(long = "embed-origin", value_name = "ORIGIN")]
+    pub embed_origins: Vec<String>,
     /// Do not load the sample data into a new, empty store.
     #[arg(long)]
     pub no_sample: bool,
@@ -83,6 +87,7 @@ struct FileConfig {
     tile_cache_mb: Option<usize>,
     reports_per_hour: Option<u32>,
     trust_forwarded_for: Option<bool>,
+    embed_origins: Option<Vec<String>>,
 }
 
 /// The checked configuration of `partimap serve`.
@@ -97,6 +102,8 @@ pub struct Config {
     pub tile_cache_mb: usize,
     pub reports_per_hour: u32,
     pub trust_forwarded_for: bool,
+    /// Origins that may frame every procedure's map.
+    pub embed_origins: Vec<String>,
 }
 
 impl Config {
@@ -129,6 +136,14 @@ impl Config {
                 "public URL {url:?} must be an absolute http(s) URL"
             );
         }
+        let mut embed_origins = args.embed_origins;
+        embed_origins.extend(file.embed_origins.unwrap_or_default());
+        for origin in &embed_origins {
+            anyhow::ensure!(
+                partimap_model::is_origin(origin),
+                "embed origin {origin:?} must be an origin: https://host or https://host:port, lowercase, without a path"
+            );
+        }
         let bind = match args.bind.or(file.bind) {
             Some(bind) => bind,
             None => DEFAULT_BIND.parse()?,
@@ -155,6 +170,7 @@ impl Config {
                 .unwrap_or(DEFAULT_REPORTS_PER_HOUR),
             trust_forwarded_for: args.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
+            embed_origins,
         })
     }
 }

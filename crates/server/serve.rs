@@ -71,7 +71,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         index,
         config.public_url.clone(),
         config.tile_cache_mb * 1024 * 1024,
-    );
+    )
+    .with_embed_origins(config.embed_origins.clone());
     let follower = follow::spawn(store.clone(), tiles.clone(), seq);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

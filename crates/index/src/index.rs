@@ -39,6 +39,8 @@ pub struct IndexedOrganisation {
     pub ancestors: Vec<OrganisationId>,
     /// The seat in Web Mercator.
     pub seat: Option<Point<f64>>,
+    /// The origins whose pages may frame its procedures' maps.
+    pub embed_origins: Vec<String>,
 }
 
 /// Why a procedure is drawn where it is.
@@ -996,6 +998,7 @@ fn index_organisation(o: &Organisation) -> IndexedOrganisation {
         parent: o.parent,
         ancestors: Vec::new(),
         seat: o.seat.map(mercator::project_point),
+        embed_origins: o.embed_origins.clone(),
     }
 }
 

@@ -42,6 +42,35 @@ pub fn string_or_none(props: &JsonObject, name: &str, problems: &mut Problems) -
     })
 }
 
+/// An optional array of strings; missing or null is empty, anything else
+/// is a problem at its pointer.
+pub fn strings_or_none(props: &JsonObject, name: &str, problems: &mut Problems) -> Vec<String> {
+    match props.get(name) {
+        None | Some(JsonValue::Null) => Vec::new(),
+        Some(JsonValue::Array(items)) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| match v {
+                JsonValue::String(s) => Some(s.clone()),
+                other => {
+                    problems.push(
+                        format!("/properties/{name}/{i}"),
+                        format!("must be a string, not {}", json_type(other)),
+                    );
+                    None
+                }
+            })
+            .collect(),
+        Some(other) => {
+            problems.push(
+                format!("/properties/{name}"),
+                format!("must be an array of strings, not {}", json_type(other)),
+            );
+            Vec::new()
+        }
+    }
+}
+
 pub fn json_type(v: &JsonValue) -> &'static str {
     match v {
         JsonValue::Null => "null",

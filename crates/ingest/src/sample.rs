@@ -145,6 +145,7 @@ impl Loader<'_> {
                 ags: features::string_or_none(props, "ags", &mut problems),
                 parent,
                 seat: features::point(feature, false, &mut problems),
+                embed_origins: features::strings_or_none(props, "embed_origins", &mut problems),
             };
             let id = self.tx.next_organisation_id().await?;
             let validated = problems.take("/properties", draft.validate(id));

@@ -134,6 +134,9 @@ pub struct Organisation {
     pub parent: Option<OrganisationId>,
     /// Where the authority sits; procedures without an area are shown here.
     pub seat: Option<Point<f64>>,
+    /// The origins (`https://portal.example`) whose pages may frame the
+    /// maps of this organisation's procedures (CSP `frame-ancestors`).
+    pub embed_origins: Vec<String>,
 }
 
 /// The raw values of an organisation, as a file or a request brings them.
@@ -145,6 +148,39 @@ pub struct OrganisationDraft {
     pub ags: Option<String>,
     pub parent: Option<OrganisationId>,
     pub seat: Option<Point<f64>>,
+    pub embed_origins: Vec<String>,
+}
+
+/// The most embed origins an organisation may name.
+pub const MAX_EMBED_ORIGINS: usize = 20;
+
+/// Whether `s` is a web origin as CSP names one: `http(s)://host[:port]`,
+/// lowercase, no path, no wildcard.
+pub fn is_origin(s: &str) -> bool {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+        && !host.starts_with(['.', '-'])
+        && !host.ends_with(['.', '-']);
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u16>().is_ok_and(|n| n > 0)
+    });
+    host_ok && port_ok
 }
 
 /// The longest key, name or title accepted.
@@ -185,6 +221,23 @@ impl OrganisationDraft {
                 .map(Some),
             None => Some(None),
         };
+        if self.embed_origins.len() > MAX_EMBED_ORIGINS {
+            problems.push(
+                "/embed_origins",
+                format!(
+                    "at most {MAX_EMBED_ORIGINS} origins, not {}",
+                    self.embed_origins.len()
+                ),
+            );
+        }
+        for (i, origin) in self.embed_origins.iter().enumerate() {
+            if !is_origin(origin) {
+                problems.push(
+                    format!("/embed_origins/{i}"),
+                    format!("{origin:?} is no origin: expected https://host or https://host:port, lowercase, without a path"),
+                );
+            }
+        }
         if kind == Some(OrganisationKind::State) && self.parent.is_some() {
             problems.push("/parent", "the state has no parent organisation");
         }
@@ -200,6 +253,7 @@ impl OrganisationDraft {
                 ags,
                 parent: self.parent,
                 seat,
+                embed_origins: self.embed_origins,
             }),
             _ => Err(problems),
         }
@@ -234,13 +288,26 @@ mod tests {
             ags: Some("5315".into()),
             parent: None,
             seat: Some(Point::new(6.96, 95.0)),
+            embed_origins: vec!["https://beteiligung.nrw.de/portal".into(), "*".into()],
         };
         let problems = draft.validate(OrganisationId(1)).unwrap_err();
         let pointers: Vec<_> = problems.iter().map(|p| p.pointer.as_str()).collect();
         assert_eq!(
             pointers,
-            ["/key", "/name", "/kind", "/ags", "/seat"],
+            [
+                "/key",
+                "/name",
+                "/kind",
+                "/ags",
+                "/seat",
+                "/embed_origins/0",
+                "/embed_origins/1"
+            ],
             "{problems}"
+        );
+        assert_eq!(
+            problems.0[5].message,
+            "\"https://beteiligung.nrw.de/portal\" is no origin: expected https://host or https://host:port, lowercase, without a path"
         );
         assert!(
             problems.0[2]
@@ -258,10 +325,41 @@ mod tests {
             ags: Some("05315000".into()),
             parent: Some(OrganisationId(3)),
             seat: Some(Point::new(6.9583, 50.9385)),
+            embed_origins: vec![
+                "https://www.stadt-koeln.de".into(),
+                "http://127.0.0.1:8080".into(),
+            ],
         };
         let org = draft.validate(OrganisationId(7)).unwrap();
+        assert_eq!(org.embed_origins.len(), 2);
         assert_eq!(org.kind, OrganisationKind::Municipality);
         assert_eq!(org.ags.unwrap().as_str(), "05315000");
+    }
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        for good in [
+            "https://a.de",
+            "http://127.0.0.1:8080",
+            "https://x-y.example.org:443",
+        ] {
+            assert!(is_origin(good), "{good}");
+        }
+        for bad in [
+            "a.de",
+            "ftp://a.de",
+            "https://",
+            "https://A.de",
+            "https://a.de/",
+            "https://a.de:0",
+            "https://a.de:99999",
+            "https://*.a.de",
+            "https://a.de:80:80",
+            "https://.a.de",
+            "'self'",
+        ] {
+            assert!(!is_origin(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ macro_rules! columns {
 }
 pub(crate) use columns;
 
-/// Columns: id, key, name, kind, ags, parent_id, seat.
+/// Columns: id, key, name, kind, ags, parent_id, seat, embed_origins.
 pub(crate) fn organisation(row: &impl Columns) -> Result<Organisation> {
     let id = row.int("id")?;
     Ok(Organisation {
@@ -69,6 +69,11 @@ pub(crate) fn organisation(row: &impl Columns) -> Result<Organisation> {
             .opt_text("seat")?
             .map(|s| point_from_text("organisation", id, &s))
             .transpose()?,
+        embed_origins: row
+            .text("embed_origins")?
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     })
 }
 

@@ -45,7 +45,7 @@ const CHANGE_LOCK: i64 = 0x7061_7274_696d_6170; // "partimap"
 codec::columns!(PgRow);
 
 const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id,
-            ST_AsGeoJSON(seat, 15) AS seat
+            ST_AsGeoJSON(seat, 15) AS seat, embed_origins
      FROM organisations";
 const PROCEDURES: &str = "SELECT id, organisation_id, external_id, title, summary, kind,
             start_date::text AS start_date, end_date::text AS end_date, status_override, url,
@@ -882,8 +882,8 @@ impl PgTx {
 
     pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
         sqlx::query(
-            "INSERT INTO organisations (id, key, name, kind, ags, parent_id, seat)
-             VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326))",
+            "INSERT INTO organisations (id, key, name, kind, ags, parent_id, seat, embed_origins)
+             VALUES ($1, $2, $3, $4, $5, $6, ST_SetSRID(ST_MakePoint($7, $8), 4326), $9)",
         )
         .bind(o.id.0)
         .bind(&o.key)
@@ -893,6 +893,7 @@ impl PgTx {
         .bind(o.parent.map(|p| p.0))
         .bind(o.seat.map(|s| s.x()))
         .bind(o.seat.map(|s| s.y()))
+        .bind(o.embed_origins.join(" "))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

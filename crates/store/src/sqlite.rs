@@ -28,7 +28,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 codec::columns!(SqliteRow);
 
-const ORGANISATIONS: &str = "SELECT id, key, name, kind, ags, parent_id, seat FROM organisations";
+const ORGANISATIONS: &str =
+    "SELECT id, key, name, kind, ags, parent_id, seat, embed_origins FROM organisations";
 const PROCEDURES: &str =
     "SELECT id, organisation_id, external_id, title, summary, kind, start_date, end_date,
             status_override, url, area, categories, moderation, location_precision_m
@@ -644,8 +645,8 @@ impl SqliteTx {
 
     pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
         sqlx::query(
-            "INSERT INTO organisations (id, key, name, kind, ags, parent_id, seat)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO organisations (id, key, name, kind, ags, parent_id, seat, embed_origins)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(o.id.0)
         .bind(&o.key)
@@ -654,6 +655,7 @@ impl SqliteTx {
         .bind(o.ags.as_ref().map(|a| a.as_str().to_owned()))
         .bind(o.parent.map(|p| p.0))
         .bind(o.seat.as_ref().map(codec::point_to_text))
+        .bind(o.embed_origins.join(" "))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -29,6 +29,7 @@ fn organisation(id: OrganisationId) -> Organisation {
         ags: Some("05970040".parse().unwrap()),
         parent: None,
         seat: Some(Point::new(8.0243, 50.8748)),
+        embed_origins: Vec::new(),
     }
 }
 

@@ -62,6 +62,9 @@ pub struct TilesState {
     /// between a permit's release and the next render's start), two per
     /// core 22–25 ms at the unlimited tiles/s.
     renders: Arc<tokio::sync::Semaphore>,
+    /// Origins whose pages may frame every procedure's map (beside those of
+    /// the procedure's organisation).
+    embed_origins: Arc<[String]>,
 }
 
 impl TilesState {
@@ -77,7 +80,19 @@ impl TilesState {
             renders: Arc::new(tokio::sync::Semaphore::new(
                 2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
+            embed_origins: Arc::from([]),
         }
+    }
+
+    /// Lets pages of `origins` frame every procedure's map.
+    pub fn with_embed_origins(mut self, origins: Vec<String>) -> Self {
+        self.embed_origins = origins.into();
+        self
+    }
+
+    /// The origins that may frame every procedure's map.
+    pub fn embed_origins(&self) -> &[String] {
+        &self.embed_origins
     }
 
     /// Waits for a turn to render or compress a tile (see

@@ -79,16 +79,45 @@ async fn embed(
     State(state): State<TilesState>,
     Path(id): Path<String>,
 ) -> Result<Response, HttpError> {
-    let known = id
-        .parse::<i64>()
-        .ok()
-        .filter(|n| state.index().procedure(ProcedureId(*n)).is_some());
-    if known.is_none() {
-        return Err(HttpError::not_found(format!(
-            "no procedure {id:?} is on the map"
-        )));
+    let ancestors = {
+        let index = state.index();
+        let procedure = id
+            .parse::<i64>()
+            .ok()
+            .and_then(|n| index.procedure(ProcedureId(n)));
+        let Some(procedure) = procedure else {
+            return Err(HttpError::not_found(format!(
+                "no procedure {id:?} is on the map"
+            )));
+        };
+        frame_ancestors(
+            index
+                .organisation(procedure.facts.organisation)
+                .map(|o| o.embed_origins.as_slice())
+                .unwrap_or_default(),
+            state.embed_origins(),
+        )
+    };
+    let mut response = asset(EMBED_HTML.as_bytes(), "text/html; charset=utf-8");
+    if let Ok(policy) = HeaderValue::from_str(&ancestors) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, policy);
     }
-    Ok(asset(EMBED_HTML.as_bytes(), "text/html; charset=utf-8"))
+    Ok(response)
+}
+
+/// The CSP of an embed: partimap itself, the procedure's organisation's
+/// origins and the server-wide ones may frame it, no other page. The
+/// origins were checked when they were configured (`is_origin`), so they
+/// hold no character that could end the directive.
+fn frame_ancestors(organisation: &[String], everywhere: &[String]) -> String {
+    let mut policy = String::from("frame-ancestors 'self'");
+    for origin in organisation.iter().chain(everywhere) {
+        policy.push(' ');
+        policy.push_str(origin);
+    }
+    policy
 }
 
 fn asset(body: &'static [u8], content_type: &'static str) -> Response {

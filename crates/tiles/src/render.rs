@@ -471,6 +471,7 @@ mod tests {
             ags: None,
             parent: parent.map(OrganisationId),
             seat,
+            embed_origins: Vec::new(),
         }
     }
 

@@ -28,6 +28,7 @@ fn fixture() -> Index {
         ags: Some("05".parse().unwrap()),
         parent: None,
         seat: Some(Point::new(6.7735, 51.2277)),
+        embed_origins: Vec::new(),
     };
     let siegen = Organisation {
         id: OrganisationId(2),
@@ -37,6 +38,7 @@ fn fixture() -> Index {
         ags: None,
         parent: Some(state.id),
         seat: Some(Point::new(8.0243, 50.8748)),
+        embed_origins: Vec::new(),
     };
     let reporter = Procedure {
         id: ProcedureId(7),

@@ -54,6 +54,7 @@ fn world() -> impl Strategy<Value = World> {
                 // Organisation i hangs below i / 2: a binary tree.
                 parent: (i > 0).then(|| OrganisationId((i / 2) as i64 + 1)),
                 seat: has_seat.then(|| Point::new(*lon, *lat)),
+                embed_origins: Vec::new(),
             })
             .collect();
         let day0 = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
@@ -233,6 +234,7 @@ fn state() -> Organisation {
         ags: None,
         parent: None,
         seat: Some(Point::new(6.77, 51.22)),
+        embed_origins: Vec::new(),
     }
 }
 
