@@ -5,6 +5,22 @@ mod common;
 
 use common::{Server, node, repo_root};
 
+/// The id of the sample's defect reporter titled `title`.
+#[allow(clippy::unwrap_used, reason = "test helper: a panic fails the test")]
+fn reporter(server: &Server, title: &str) -> i64 {
+    let reporters: serde_json::Value = server
+        .get("/api/v1/procedures?kind=reporting&limit=10")
+        .json()
+        .unwrap();
+    reporters["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == title)
+        .and_then(|p| p["id"].as_i64())
+        .unwrap_or_else(|| panic!("no {title:?} in {reporters}"))
+}
+
 #[test]
 fn the_overview_map_renders_procedures_and_reports_without_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -201,17 +217,7 @@ fn a_filter_change_updates_map_list_and_url() {
 fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    let reporters: serde_json::Value = server
-        .get("/api/v1/procedures?kind=reporting&limit=10")
-        .json()
-        .unwrap();
-    let siegen = reporters["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["title"] == "Mängelmelder Siegen")
-        .unwrap_or_else(|| panic!("{reporters}"));
-    let id = siegen["id"].as_i64().unwrap();
+    let id = reporter(&server, "Mängelmelder Siegen");
 
     // Framed by partimap itself and by the organisation's portal only.
     let page = server.get(&format!("/embed/procedures/{id}"));
@@ -333,17 +339,7 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
 fn a_report_placed_and_sent_in_the_embed_is_stored_and_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    let reporters: serde_json::Value = server
-        .get("/api/v1/procedures?kind=reporting&limit=10")
-        .json()
-        .unwrap();
-    let id = reporters["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["title"] == "Mängelmelder Siegen")
-        .and_then(|p| p["id"].as_i64())
-        .unwrap_or_else(|| panic!("{reporters}"));
+    let id = reporter(&server, "Mängelmelder Siegen");
     let eval = r#"async () => {
     const map = window.partimapMap;
     const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -476,17 +472,7 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
         &["--data-dir", data_dir],
     );
     let server = Server::start(dir.path());
-    let reporters: serde_json::Value = server
-        .get("/api/v1/procedures?kind=reporting&limit=10")
-        .json()
-        .unwrap();
-    let id = reporters["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["title"] == "Mängelmelder Köln-Innenstadt")
-        .and_then(|p| p["id"].as_i64())
-        .unwrap_or_else(|| panic!("{reporters}"));
+    let id = reporter(&server, "Mängelmelder Köln-Innenstadt");
     // A place inside the reporter's area: one of its public reports; sent
     // in another category, so that it is no duplicate.
     let existing: serde_json::Value = server
@@ -615,17 +601,7 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
         "--embed-origin",
         &allowed,
     ]);
-    let reporters: serde_json::Value = server
-        .get("/api/v1/procedures?kind=reporting&limit=10")
-        .json()
-        .unwrap();
-    let id = reporters["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["title"] == "Mängelmelder Siegen")
-        .and_then(|p| p["id"].as_i64())
-        .unwrap_or_else(|| panic!("{reporters}"));
+    let id = reporter(&server, "Mängelmelder Siegen");
     *embed.lock().unwrap() = server.url(&format!("/embed/procedures/{id}"));
     let policy = server.get(&format!("/embed/procedures/{id}"));
     assert_eq!(
