@@ -68,6 +68,12 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
         rendered["procedure-points"].as_u64().unwrap_or(0) > 0,
         "procedure points drawn: {check}"
     );
+    // Every area also carries its kind's pattern (not colour alone).
+    assert_eq!(
+        rendered["procedure-patterns"], rendered["procedure-areas"],
+        "patterns drawn over every area: {check}"
+    );
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
     // At the statewide zoom the reports of each of the four defect
     // reporters are drawn as clusters.
     assert!(

@@ -17,6 +17,7 @@ const OVERVIEW_JS: &str = include_str!("../web/overview.js");
 const OVERVIEW_CSS: &str = include_str!("../web/overview.css");
 const EMBED_HTML: &str = include_str!("../web/embed.html");
 const EMBED_JS: &str = include_str!("../web/embed.js");
+const PATTERNS_JS: &str = include_str!("../web/patterns.js");
 const MAPLIBRE_JS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.js"));
 const MAPLIBRE_CSS: &[u8] =
@@ -26,6 +27,10 @@ pub fn router(state: TilesState) -> Router {
     Router::new()
         .route("/", get(overview))
         .route("/embed/procedures/{id}", get(embed))
+        .route(
+            "/assets/patterns.js",
+            get(|| async { asset(PATTERNS_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
         .route(
             "/assets/embed.js",
             get(|| async { asset(EMBED_JS.as_bytes(), "text/javascript; charset=utf-8") }),

@@ -124,6 +124,9 @@
         });
         window.partimapMap = map;
         window.partimapIdle = false;
+        map.on('style.load', function () {
+            if (window.partimapPatterns) window.partimapPatterns.add(map);
+        });
         map.touchZoomRotate.disableRotation();
         map.keyboard.disableRotation();
         map.addControl(new maplibregl.NavigationControl({showCompass: false}), 'top-right');

@@ -33,7 +33,7 @@
 
     var SOURCE_ID = 'partimap';
     var PROCEDURE_SOURCE_LAYER = 'procedures';
-    var PROCEDURE_LAYERS = ['procedure-areas', 'procedure-points'];
+    var PROCEDURE_LAYERS = ['procedure-areas', 'procedure-patterns', 'procedure-points'];
     // How far (in CSS pixels) around a click or tap features are looked for.
     var HIT_TOLERANCE = 4;
     var MAX_POPUP_ITEMS = 5;
@@ -309,6 +309,7 @@
     var styleLoaded = false;
     map.on('style.load', function () {
         styleLoaded = true;
+        if (window.partimapPatterns) window.partimapPatterns.add(map);
     });
     map.on('error', function (e) {
         // Keep MapLibre's default behaviour (without a listener) of logging the error.
