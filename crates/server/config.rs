@@ -141,7 +141,8 @@ impl Config {
         for origin in &embed_origins {
             anyhow::ensure!(
                 partimap_model::is_origin(origin),
-                "embed origin {origin:?} must be an origin: https://host or https://host:port, lowercase, without a path"
+                "embed origin {origin:?} must be an origin: {}",
+                partimap_model::ORIGIN_FORM
             );
         }
         let bind = match args.bind.or(file.bind) {

@@ -55,6 +55,25 @@ impl Filter {
     }
 }
 
+impl Filter {
+    /// Whether the procedure part of the filter admits a procedure of this
+    /// kind, id and status; `organisations` says whether it belongs to one
+    /// of the organisations it is given (asked only of a filter by
+    /// organisation, since a procedure's chain may have to be looked up).
+    pub fn admits_procedure(
+        &self,
+        kind: ProcedureKind,
+        id: ProcedureId,
+        status: ProcedureStatus,
+        organisations: impl FnOnce(&[OrganisationId]) -> bool,
+    ) -> bool {
+        admits(&self.kinds, &kind)
+            && admits(&self.procedures, &id)
+            && admits(&self.statuses, &status)
+            && (self.organisations.is_empty() || organisations(&self.organisations))
+    }
+}
+
 /// `true` when `allowed` is empty or holds `value`.
 pub(crate) fn admits<T: PartialEq>(allowed: &[T], value: &T) -> bool {
     allowed.is_empty() || allowed.contains(value)

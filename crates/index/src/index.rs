@@ -21,7 +21,7 @@ use rstar::{AABB, RTree, primitives::GeomWithData, primitives::Rectangle};
 use crate::{
     Envelope,
     cluster::{self, Cluster, Hierarchy},
-    filter::{Filter, admits},
+    filter::Filter,
     generalise,
     grid::GridShape,
     mercator::{self, MAX_ZOOM},
@@ -94,14 +94,14 @@ impl ProcedureFacts {
 
     /// Whether the procedure part of `filter` admits this procedure.
     pub fn admitted_by(&self, filter: &Filter, today: NaiveDate) -> bool {
-        admits(&filter.kinds, &self.kind)
-            && admits(&filter.procedures, &self.id)
-            && (filter.organisations.is_empty()
-                || filter
-                    .organisations
-                    .iter()
-                    .any(|o| self.organisations.contains(o)))
-            && admits(&filter.statuses, &self.status(today))
+        filter.admits_procedure(self.kind, self.id, self.status(today), |wanted| {
+            self.belongs_to_any(wanted)
+        })
+    }
+
+    /// Whether its organisation is one of `wanted` or below one of them.
+    pub fn belongs_to_any(&self, wanted: &[OrganisationId]) -> bool {
+        wanted.iter().any(|o| self.organisations.contains(o))
     }
 }
 
@@ -347,18 +347,15 @@ impl Index {
         self.overview.get(usize::from(zoom))
     }
 
-    /// Whether `filter` admits the procedure of an overview entry (the rule
-    /// of [`ProcedureFacts::admitted_by`], read from the entry but for the
+    /// Whether `filter` admits the procedure of an overview entry
+    /// ([`Filter::admits_procedure`], read from the entry but for the
     /// organisations, which only a filter by organisation needs).
     pub fn admits_entry(&self, e: &OverviewEntry, filter: &Filter, today: NaiveDate) -> bool {
-        admits(&filter.kinds, &e.kind)
-            && admits(&filter.procedures, &e.id)
-            && admits(&filter.statuses, &e.status(today))
-            && (filter.organisations.is_empty()
-                || self
-                    .procedures
-                    .get(&e.id)
-                    .is_some_and(|p| p.facts.admitted_by(filter, today)))
+        filter.admits_procedure(e.kind, e.id, e.status(today), |wanted| {
+            self.procedures
+                .get(&e.id)
+                .is_some_and(|p| p.facts.belongs_to_any(wanted))
+        })
     }
 
     /// Brings `id`'s overview entries in line with the procedure as indexed

@@ -34,7 +34,9 @@ pub mod report;
 
 pub use changes::Changes;
 pub use ids::{OrganisationId, ProcedureId, ReportId};
-pub use organisation::{Ags, Organisation, OrganisationDraft, OrganisationKind, is_origin};
+pub use organisation::{
+    Ags, ORIGIN_FORM, Organisation, OrganisationDraft, OrganisationKind, is_origin,
+};
 pub use problem::{Problem, Problems};
 pub use procedure::{
     Area, Category, Moderation, Procedure, ProcedureDraft, ProcedureKind, ProcedureStatus,

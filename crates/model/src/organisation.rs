@@ -154,6 +154,9 @@ pub struct OrganisationDraft {
 /// The most embed origins an organisation may name.
 pub const MAX_EMBED_ORIGINS: usize = 20;
 
+/// What [`is_origin`] takes, for messages.
+pub const ORIGIN_FORM: &str = "https://host or https://host:port, lowercase, without a path";
+
 /// Whether `s` is a web origin as CSP names one: `http(s)://host[:port]`,
 /// lowercase, no path, no wildcard.
 pub fn is_origin(s: &str) -> bool {
@@ -234,7 +237,7 @@ impl OrganisationDraft {
             if !is_origin(origin) {
                 problems.push(
                     format!("/embed_origins/{i}"),
-                    format!("{origin:?} is no origin: expected https://host or https://host:port, lowercase, without a path"),
+                    format!("{origin:?} is no origin: expected {ORIGIN_FORM}"),
                 );
             }
         }

@@ -100,81 +100,73 @@ impl ProcedureLayer {
         }
     }
 
-    /// Adds `p` with its properties (all of them, or at overview zooms what
-    /// styling needs), if any of its geometry (already pushed) is in the
-    /// tile.
-    /// Adds a procedure of an overview zoom (geometry already pushed) with
-    /// what styling needs.
-    fn finish_styled(
+    /// The tags styling needs (kind, status, placement) of the feature being
+    /// built, whose geometry is pushed.
+    fn push_style(
         &mut self,
-        id: ProcedureId,
         kind_value: ProcedureKind,
         status_value: ProcedureStatus,
         placement_value: Placement,
     ) {
         let [_, _, kind, status, _, _, _, _, _, placement] = self.keys;
         let l = &mut self.layer;
-        if l.has_geometry() {
-            let v = variant(&mut self.kinds, l, kind_value as usize, kind_value.as_str());
-            l.push_tag(kind, v);
-            let v = variant(
-                &mut self.statuses,
-                l,
-                status_value as usize,
-                status_value.as_str(),
-            );
-            l.push_tag(status, v);
-            let v = variant(
-                &mut self.placements,
-                l,
-                placement_value as usize,
-                placement_value.as_str(),
-            );
-            l.push_tag(placement, v);
-        }
-        l.finish_feature(id.0 as u64);
+        let v = variant(&mut self.kinds, l, kind_value as usize, kind_value.as_str());
+        l.push_tag(kind, v);
+        let v = variant(
+            &mut self.statuses,
+            l,
+            status_value as usize,
+            status_value.as_str(),
+        );
+        l.push_tag(status, v);
+        let v = variant(
+            &mut self.placements,
+            l,
+            placement_value as usize,
+            placement_value.as_str(),
+        );
+        l.push_tag(placement, v);
     }
 
+    /// Adds a procedure of an overview zoom (geometry already pushed) with
+    /// what styling needs, if any of its geometry is in the tile.
+    fn finish_styled(
+        &mut self,
+        id: ProcedureId,
+        kind: ProcedureKind,
+        status: ProcedureStatus,
+        placement: Placement,
+    ) {
+        if self.layer.has_geometry() {
+            self.push_style(kind, status, placement);
+        }
+        self.layer.finish_feature(id.0 as u64);
+    }
+
+    /// Adds `p` with its properties (all of them, or at overview zooms what
+    /// styling needs), if any of its geometry (already pushed) is in the
+    /// tile.
     fn finish(&mut self, p: &IndexedProcedure, today: NaiveDate, details: bool) {
+        if !details || !self.layer.has_geometry() {
+            // Without geometry nothing of it reaches into the tile: no
+            // values for it either.
+            self.finish_styled(p.facts.id, p.facts.kind, p.status(today), p.placement);
+            return;
+        }
+        self.push_style(p.facts.kind, p.status(today), p.placement);
         let [
             id,
             title,
-            kind,
-            status,
+            _,
+            _,
             organisation,
             organisation_id,
             start,
             end,
             url,
-            placement,
+            _,
         ] = self.keys;
         let l = &mut self.layer;
-        if !l.has_geometry() {
-            // Nothing of it reaches into the tile: no values for it either.
-            l.finish_feature(p.facts.id.0 as u64);
-            return;
-        }
-        let v = variant(
-            &mut self.kinds,
-            l,
-            p.facts.kind as usize,
-            p.facts.kind.as_str(),
-        );
-        l.push_tag(kind, v);
-        let s = p.status(today);
-        let v = variant(&mut self.statuses, l, s as usize, s.as_str());
-        l.push_tag(status, v);
-        let v = variant(
-            &mut self.placements,
-            l,
-            p.placement as usize,
-            p.placement.as_str(),
-        );
-        l.push_tag(placement, v);
-        if !details {
-            l.finish_feature(p.facts.id.0 as u64);
-            return;
-        }
         let v = l.value(Value::UInt(p.facts.id.0 as u64));
         l.push_tag(id, v);
         let v = l.value(Value::Str(&p.title));
