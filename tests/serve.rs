@@ -254,7 +254,37 @@ fn bad_requests_get_problem_details_over_the_wire() {
         (
             "/api/v1/procedures?colour=red",
             400,
-            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category, bbox, limit",
+            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category, from, until, bbox, limit",
+        ),
+        (
+            "/api/v1/procedures?from=2026-13-01",
+            400,
+            "query parameter \"from\": \"2026-13-01\" is not a date of the form YYYY-MM-DD",
+        ),
+        (
+            "/api/v1/procedures?until=1.3.2027",
+            400,
+            "query parameter \"until\": \"1.3.2027\" is not a date of the form YYYY-MM-DD",
+        ),
+        (
+            "/api/v1/procedures?from=2027-01-01,2027-02-01",
+            400,
+            "query parameter \"from\": give one date, YYYY-MM-DD",
+        ),
+        (
+            "/api/v1/procedures?from=2027-03-01&until=2027-02-01",
+            400,
+            "query parameters \"from\" and \"until\": the window starts (2027-03-01) after it ends (2027-02-01)",
+        ),
+        (
+            "/api/v1/organisations?name=koeln",
+            400,
+            "unknown query parameter \"name\"; expected: q",
+        ),
+        (
+            "/api/v1/organisations?q=a&q=b",
+            400,
+            "query parameter \"q\" is given twice",
         ),
         (
             "/tiles/5/16/10",
@@ -419,6 +449,122 @@ fn the_procedure_list_holds_what_the_map_draws_there() {
         let inside = listed([w, s, e, n]);
         assert!(inside.is_subset(&drawn), "{inside:?} vs {drawn:?}");
     }
+}
+
+/// The time window selects the procedures running on some day of it, as
+/// the sample's dates say, in the list and in the tiles' bounds alike.
+#[test]
+fn the_time_window_selects_the_procedures_running_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let features = sample("procedures.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let every_status = "status=upcoming,running,closed";
+    let listed = |query: &str| -> BTreeSet<String> {
+        let answer: Value = server
+            .get(&format!(
+                "/api/v1/procedures?limit=500&{every_status}&{query}"
+            ))
+            .json_or_panic();
+        let items = answer["items"].as_array().unwrap();
+        assert_eq!(answer["total"].as_u64().unwrap() as usize, items.len());
+        items
+            .iter()
+            .map(|p| p["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected = |from: Option<&str>, until: Option<&str>| -> BTreeSet<String> {
+        features
+            .iter()
+            .map(|f| &f["properties"])
+            .filter(|p| {
+                let start = p["start"].as_str().unwrap();
+                let end = p["end"].as_str();
+                // ISO dates compare as text.
+                until.is_none_or(|u| start <= u) && from.is_none_or(|f| end.is_none_or(|e| e >= f))
+            })
+            .map(|p| p["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = listed("");
+    assert_eq!(all, expected(None, None));
+    for (from, until) in [
+        (Some("2027-02-01"), Some("2027-02-28")),
+        (Some("2026-09-19"), Some("2026-09-19")),
+        (None, Some("2026-03-31")),
+        (Some("2027-06-01"), None),
+    ] {
+        let mut query = Vec::new();
+        if let Some(f) = from {
+            query.push(format!("from={f}"));
+        }
+        if let Some(u) = until {
+            query.push(format!("until={u}"));
+        }
+        let got = listed(&query.join("&"));
+        let want = expected(from, until);
+        assert!(
+            !want.is_empty() && want.len() < all.len(),
+            "{query:?}: {}",
+            want.len()
+        );
+        assert_eq!(got, want, "{query:?}");
+    }
+    // A single day: the one-day event of 19 September 2026 is in it.
+    assert!(
+        listed("from=2026-09-19&until=2026-09-19")
+            .iter()
+            .any(|t| t.starts_with("Bürgerkonferenz Strukturwandel"))
+    );
+}
+
+/// The authority search finds organisations by a part of their name or
+/// key, case and umlauts folded, and names what each belongs to.
+#[test]
+fn the_authority_search_finds_organisations_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let organisations = sample("organisations.geojson")["features"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let all: Value = server.get("/api/v1/organisations").json_or_panic();
+    assert_eq!(all["total"].as_u64().unwrap() as usize, organisations.len());
+    let names: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), organisations.len());
+    for query in ["k%C3%B6ln", "KOLN", "koeln"] {
+        let found: Value = server
+            .get(&format!("/api/v1/organisations?q={query}"))
+            .json_or_panic();
+        let keys: BTreeSet<&str> = found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["key"].as_str().unwrap())
+            .collect();
+        assert!(keys.contains("stadt-koeln"), "{query}: {keys:?}");
+        assert!(
+            keys.iter().all(|k| k.contains("koeln")),
+            "{query}: {keys:?}"
+        );
+    }
+    let koeln: Value = server
+        .get("/api/v1/organisations?q=stadt-koeln")
+        .json_or_panic();
+    let city = &koeln["items"][0];
+    assert_eq!(city["name"], "Stadt Köln");
+    assert_eq!(city["parent"]["key"], "bezirksregierung-koeln");
+    let none: Value = server
+        .get("/api/v1/organisations?q=Atlantis")
+        .json_or_panic();
+    assert_eq!(none["total"], 0);
 }
 
 /// A server-wide embed origin that is no origin stops the start with a

@@ -1,5 +1,6 @@
 //! What a map asks to see.
 
+use chrono::NaiveDate;
 use partimap_model::{OrganisationId, ProcedureId, ProcedureKind, ProcedureStatus};
 
 /// A selection of procedures and reports. Empty lists mean "any"; the default
@@ -14,6 +15,13 @@ pub struct Filter {
     pub procedures: Vec<ProcedureId>,
     /// Reports of these categories (procedures are not filtered by it).
     pub categories: Vec<String>,
+    /// Procedures that run on some day from `from` (inclusive) on: their
+    /// end is not before it (an open end runs on).
+    pub from: Option<NaiveDate>,
+    /// Procedures that run on some day up to `until` (inclusive): their
+    /// start is not after it. Not before `from` (the parameters refuse such
+    /// a window).
+    pub until: Option<NaiveDate>,
 }
 
 impl Default for Filter {
@@ -24,6 +32,8 @@ impl Default for Filter {
             organisations: Vec::new(),
             procedures: Vec::new(),
             categories: Vec::new(),
+            from: None,
+            until: None,
         }
     }
 }
@@ -57,20 +67,33 @@ impl Filter {
 
 impl Filter {
     /// Whether the procedure part of the filter admits a procedure of this
-    /// kind, id and status; `organisations` says whether it belongs to one
-    /// of the organisations it is given (asked only of a filter by
-    /// organisation, since a procedure's chain may have to be looked up).
+    /// kind, id, status and period (`start` to `end`, both days included);
+    /// `organisations` says whether it belongs to one of the organisations
+    /// it is given (asked only of a filter by organisation, since a
+    /// procedure's chain may have to be looked up).
     pub fn admits_procedure(
         &self,
         kind: ProcedureKind,
         id: ProcedureId,
         status: ProcedureStatus,
+        start: NaiveDate,
+        end: Option<NaiveDate>,
         organisations: impl FnOnce(&[OrganisationId]) -> bool,
     ) -> bool {
         admits(&self.kinds, &kind)
             && admits(&self.procedures, &id)
             && admits(&self.statuses, &status)
+            && self.runs_within(start, end)
             && (self.organisations.is_empty() || organisations(&self.organisations))
+    }
+
+    /// Whether a procedure running from `start` to `end` (open: on and on)
+    /// runs on at least one day of the window `from`..=`until`.
+    pub fn runs_within(&self, start: NaiveDate, end: Option<NaiveDate>) -> bool {
+        self.until.is_none_or(|until| start <= until)
+            && self
+                .from
+                .is_none_or(|from| end.is_none_or(|end| end >= from))
     }
 }
 

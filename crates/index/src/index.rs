@@ -94,9 +94,14 @@ impl ProcedureFacts {
 
     /// Whether the procedure part of `filter` admits this procedure.
     pub fn admitted_by(&self, filter: &Filter, today: NaiveDate) -> bool {
-        filter.admits_procedure(self.kind, self.id, self.status(today), |wanted| {
-            self.belongs_to_any(wanted)
-        })
+        filter.admits_procedure(
+            self.kind,
+            self.id,
+            self.status(today),
+            self.start,
+            self.end,
+            |wanted| self.belongs_to_any(wanted),
+        )
     }
 
     /// Whether its organisation is one of `wanted` or below one of them.
@@ -351,7 +356,7 @@ impl Index {
     /// ([`Filter::admits_procedure`], read from the entry but for the
     /// organisations, which only a filter by organisation needs).
     pub fn admits_entry(&self, e: &OverviewEntry, filter: &Filter, today: NaiveDate) -> bool {
-        filter.admits_procedure(e.kind, e.id, e.status(today), |wanted| {
+        filter.admits_procedure(e.kind, e.id, e.status(today), e.start, e.end, |wanted| {
             self.procedures
                 .get(&e.id)
                 .is_some_and(|p| p.facts.belongs_to_any(wanted))
@@ -593,6 +598,11 @@ impl Index {
 
     pub fn organisation(&self, id: OrganisationId) -> Option<&IndexedOrganisation> {
         self.organisations.get(&id)
+    }
+
+    /// Every organisation, in no particular order.
+    pub fn organisations(&self) -> impl Iterator<Item = &IndexedOrganisation> {
+        self.organisations.values()
     }
 
     /// Resolves an organisation given by its key (`stadt-koeln`) or its id.

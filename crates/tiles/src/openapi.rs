@@ -17,6 +17,12 @@ pub struct FilterParams {
     pub procedure: Option<String>,
     /// Report categories by code.
     pub category: Option<String>,
+    /// The time window's first day (`YYYY-MM-DD`): procedures whose end is
+    /// not before it.
+    pub from: Option<String>,
+    /// The time window's last day (`YYYY-MM-DD`): procedures whose start is
+    /// not after it.
+    pub until: Option<String>,
 }
 
 /// The routes of the tile server.
@@ -28,6 +34,7 @@ pub struct FilterParams {
         crate::tilejson::style,
         crate::procedures::list,
         crate::procedures::one,
+        crate::procedures::organisations,
         crate::metrics::metrics,
         crate::pages::overview,
         crate::pages::embed,

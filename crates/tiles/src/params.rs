@@ -1,16 +1,26 @@
 //! The filter query parameters of tiles and TileJSON:
 //! `status`, `kind`, `organisation`, `procedure`, `category`, each a
-//! comma-separated list. Unknown parameters and values are rejected with the
-//! parameter's name, because a silently ignored filter shows a portal the
-//! wrong map.
+//! comma-separated list, and the time window `from` / `until` (one date
+//! each, `YYYY-MM-DD`: procedures running on some day of it). Unknown
+//! parameters and values are rejected with the parameter's name, because a
+//! silently ignored filter shows a portal the wrong map.
 
+use chrono::NaiveDate;
 use partimap_index::{Filter, Index};
 use partimap_model::{ProcedureId, ProcedureKind, ProcedureStatus};
 
 use crate::problem::HttpError;
 
 /// The parameters understood, in the order they are written back to URLs.
-pub const NAMES: [&str; 5] = ["status", "kind", "organisation", "procedure", "category"];
+pub const NAMES: [&str; 7] = [
+    "status",
+    "kind",
+    "organisation",
+    "procedure",
+    "category",
+    "from",
+    "until",
+];
 
 /// Four comma-separated numbers ("west,south,east,north" of a box); `None`
 /// when there are not exactly four or one is no number.
@@ -120,10 +130,29 @@ pub fn parse_with(
                     })
                     .collect::<Result<_, _>>()?;
             }
+            "from" | "until" => {
+                let [day] = values[..] else {
+                    return Err(bad(&"give one date, YYYY-MM-DD"));
+                };
+                let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                    .map_err(|_| bad(&format!("{day:?} is not a date of the form YYYY-MM-DD")))?;
+                if name == "from" {
+                    filter.from = Some(day);
+                } else {
+                    filter.until = Some(day);
+                }
+            }
             _ => {
                 filter.categories = values.iter().map(|v| (*v).to_owned()).collect();
             }
         }
+    }
+    if let (Some(from), Some(until)) = (filter.from, filter.until)
+        && from > until
+    {
+        return Err(HttpError::bad_request(format!(
+            "query parameters \"from\" and \"until\": the window starts ({from}) after it ends ({until})"
+        )));
     }
     Ok((filter.normalised(), extras))
 }

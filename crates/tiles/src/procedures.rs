@@ -7,8 +7,12 @@
 //!   whose area meets the box (WGS84 degrees) and that pass the tiles' filter
 //!   parameters — the same selection the map draws there — sorted by title,
 //!   with their total.
+//! - `GET /api/v1/organisations?q=TEXT`: the authorities (all, or those whose
+//!   name or key holds the text, case and umlauts folded), sorted by name,
+//!   for the map's authority search; a map is filtered by one with
+//!   `organisation=KEY` (its sub-organisations included).
 //!
-//! Both answer from the index, so they show exactly what the tiles show.
+//! They answer from the index, so they show exactly what the tiles show.
 
 use axum::{
     Json, Router,
@@ -34,6 +38,7 @@ pub fn router(state: TilesState) -> Router {
     Router::new()
         .route("/api/v1/procedures", get(list))
         .route("/api/v1/procedures/{id}", get(one))
+        .route("/api/v1/organisations", get(organisations))
         .with_state(state)
 }
 
@@ -165,4 +170,83 @@ async fn list(State(state): State<TilesState>, RawQuery(query): RawQuery) -> Res
         Ok(value) => cached(value),
         Err(e) => e.into_response(),
     }
+}
+
+/// The longest search text accepted.
+pub const MAX_SEARCH: usize = 200;
+
+/// Lowercase, with ä, ö, ü, ß and other accented Latin letters written
+/// without their marks, so that "koln" finds "Köln".
+fn folded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        match c {
+            'ä' | 'à' | 'á' | 'â' => out.push('a'),
+            'ö' | 'ò' | 'ó' | 'ô' => out.push('o'),
+            'ü' | 'ù' | 'ú' | 'û' => out.push('u'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'ß' => out.push_str("ss"),
+            '-' | '_' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The organisations whose name or key holds `q` (all without one), sorted
+/// by name, each with the organisation it belongs to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/organisations",
+    tag = "procedures",
+    params(
+        ("q" = Option<String>, Query, description = "Text the name or key holds (case and umlauts folded), at most 200 characters"),
+    ),
+    responses(
+        (status = 200, description = "{total, items: [{id, key, name, parent}]}", content_type = "application/json", body = Object),
+        (status = 400, description = "An unknown parameter or a search text too long, named", body = partimap_http::ProblemDoc, content_type = "application/problem+json"),
+    )
+)]
+async fn organisations(State(state): State<TilesState>, RawQuery(query): RawQuery) -> Response {
+    let mut q = None;
+    for (name, value) in form_urlencoded::parse(query.as_deref().unwrap_or("").as_bytes()) {
+        if name != "q" {
+            return HttpError::bad_request(format!(
+                "unknown query parameter {name:?}; expected: q"
+            ))
+            .into_response();
+        }
+        if q.is_some() {
+            return HttpError::bad_request("query parameter \"q\" is given twice").into_response();
+        }
+        if value.chars().count() > MAX_SEARCH {
+            return HttpError::bad_request(format!(
+                "query parameter \"q\": at most {MAX_SEARCH} characters"
+            ))
+            .into_response();
+        }
+        q = Some(folded(value.trim()));
+    }
+    let index = state.index();
+    let mut found: Vec<_> = index
+        .organisations()
+        .filter(|o| {
+            q.as_deref()
+                .is_none_or(|q| folded(&o.name).contains(q) || folded(&o.key).contains(q))
+        })
+        .collect();
+    found.sort_by_cached_key(|o| (folded(&o.name), o.id));
+    let items: Vec<_> = found
+        .iter()
+        .map(|o| {
+            let parent = o.parent.and_then(|id| index.organisation(id));
+            json!({
+                "id": o.id.0,
+                "key": &*o.key,
+                "name": &*o.name,
+                "parent": parent.map(|p| json!({"id": p.id.0, "key": &*p.key, "name": &*p.name})),
+            })
+        })
+        .collect();
+    cached(json!({ "total": items.len(), "items": items }))
 }

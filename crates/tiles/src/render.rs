@@ -550,6 +550,12 @@ mod tests {
                 procedures: vec![ProcedureId(12), ProcedureId(30)],
                 ..Filter::everything()
             },
+            // About a third of the procedures start by 11 April.
+            Filter {
+                from: NaiveDate::from_ymd_opt(2026, 3, 1),
+                until: NaiveDate::from_ymd_opt(2026, 4, 11),
+                ..Filter::everything()
+            },
         ];
         let mut drawn = 0;
         for z in 0..partimap_index::OVERVIEW_ZOOMS {

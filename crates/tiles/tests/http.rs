@@ -151,7 +151,7 @@ async fn bad_tile_requests_are_answered_with_what_is_wrong() {
         (
             "/tiles/6/33/21.mvt?colour=red",
             StatusCode::BAD_REQUEST,
-            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category",
+            "unknown query parameter \"colour\"; expected one of: status, kind, organisation, procedure, category, from, until",
         ),
         (
             "/tiles/6/33/21.mvt?status=open",
@@ -182,6 +182,16 @@ async fn bad_tile_requests_are_answered_with_what_is_wrong() {
             "/tiles/6/33/21.mvt?kind=",
             StatusCode::BAD_REQUEST,
             "query parameter \"kind\" is empty",
+        ),
+        (
+            "/tiles/6/33/21.mvt?until=2027-02-30",
+            StatusCode::BAD_REQUEST,
+            "query parameter \"until\": \"2027-02-30\" is not a date of the form YYYY-MM-DD",
+        ),
+        (
+            "/tiles.json?from=2027-02-02&until=2027-02-01",
+            StatusCode::BAD_REQUEST,
+            "query parameters \"from\" and \"until\": the window starts (2027-02-02) after it ends (2027-02-01)",
         ),
         (
             "/tiles.json?status=open",

@@ -125,13 +125,24 @@ fn filter() -> impl Strategy<Value = Filter> {
         prop::collection::vec(1i64..9, 0..2),
         prop::collection::vec(1i64..41, 0..2),
         prop::collection::vec(0usize..3, 0..2),
+        prop::option::of(0u64..120),
+        prop::option::of(0u64..120),
     )
-        .prop_map(|(s, k, o, p, c)| Filter {
+        // A window's first day is not after its last (the parameters refuse
+        // one that is).
+        .prop_map(|(s, k, o, p, c, a, b)| match (a, b) {
+            (Some(a), Some(b)) => (s, k, o, p, c, Some(a.min(b)), Some(a.max(b))),
+            _ => (s, k, o, p, c, a, b),
+        })
+        .prop_map(|(s, k, o, p, c, from, until)| Filter {
             statuses: s.into_iter().map(|i| ProcedureStatus::ALL[i]).collect(),
             kinds: k.into_iter().map(|i| KINDS[i]).collect(),
             organisations: o.into_iter().map(OrganisationId).collect(),
             procedures: p.into_iter().map(ProcedureId).collect(),
             categories: c.into_iter().map(|i| CATEGORIES[i].to_owned()).collect(),
+            from: from.map(|d| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(d)),
+            until: until
+                .map(|d| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(d)),
         })
 }
 
@@ -155,6 +166,14 @@ fn brute_force_admits(world: &World, p: &Procedure, f: &Filter, today: NaiveDate
         && (f.kinds.is_empty() || f.kinds.contains(&p.kind))
         && (f.procedures.is_empty() || f.procedures.contains(&p.id))
         && (f.organisations.is_empty() || f.organisations.iter().any(|o| chain.contains(o)))
+        && shares_a_day(p, f)
+}
+
+/// Whether some day lies in the procedure's period and in the filter's
+/// window: the first day of both, if there is one, is in both.
+fn shares_a_day(p: &Procedure, f: &Filter) -> bool {
+    let first = f.from.map_or(p.start, |from| from.max(p.start));
+    p.end.is_none_or(|end| first <= end) && f.until.is_none_or(|until| first <= until)
 }
 
 fn placed_envelope(world: &World, p: &Procedure) -> Option<Envelope> {
