@@ -215,6 +215,263 @@ fn a_filter_change_updates_map_list_and_url() {
     assert!(serious.is_empty(), "axe-core: {serious:?}");
 }
 
+/// The titles of the sample's procedures of `organisation` that run on some
+/// day from `from` to `until` (ISO dates compare as text), by brute force
+/// over `data/procedures.geojson`.
+#[allow(clippy::unwrap_used, reason = "test helper: a panic fails the test")]
+fn sample_titles(organisation: &str, from: &str, until: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo_root().join("data/procedures.geojson")).unwrap();
+    let sample: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut titles: Vec<String> = sample["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["properties"])
+        .filter(|p| p["organisation"] == organisation)
+        .filter(|p| {
+            p["start"].as_str().unwrap() <= until && p["end"].as_str().is_none_or(|end| end >= from)
+        })
+        .map(|p| p["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    titles
+}
+
+/// The authority search and the time window drive map, list and URL like
+/// the other filters: a URL naming Köln and February 2027 shows exactly
+/// Köln's procedures of that month (the sample's dates, by brute force);
+/// an ambiguous name is said at the field and changes nothing; picking
+/// "Stadt Siegen" moves the map there and lists Siegen's; a window ending
+/// before it begins is said at the field and the URL keeps the last good
+/// one.
+#[test]
+fn the_authority_search_and_the_time_window_select_what_map_and_list_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let url = server.url("/?status=running,upcoming,closed&organisation=stadt-koeln&from=2027-02-01&until=2027-02-28");
+    let eval = r#"async () => {
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const input = document.getElementById('behoerde');
+        const snapshot = () => ({
+            search: window.location.search,
+            authority: input.value,
+            invalid: input.getAttribute('aria-invalid'),
+            note: document.getElementById('behoerde-hinweis').textContent,
+            from: document.getElementById('von').value,
+            until: document.getElementById('bis').value,
+            windowError: document.getElementById('zeitraum-fehler').textContent,
+            untilInvalid: document.getElementById('bis').getAttribute('aria-invalid'),
+            drawn: Array.from(new Set(map.queryRenderedFeatures({layers: ['procedure-areas', 'procedure-points']})
+                .map((f) => f.properties.id !== undefined ? f.properties.id : f.id))).sort((a, b) => a - b),
+            list: Array.from(document.querySelectorAll('#verfahren-liste li a, #verfahren-liste li .procedure-entry > span:first-child'))
+                .map((a) => a.textContent).sort(),
+            centre: map.getCenter().toArray(),
+        });
+        const base = 'status=running,upcoming,closed&organisation=stadt-koeln&from=2027-02-01&until=2027-02-28';
+        const settled = () => until(() => map.loaded() && map.areTilesLoaded() && !map.isMoving());
+        const loaded = await until(() => window.partimapListQuery === base);
+        await settled();
+        const koeln = snapshot();
+        // An ambiguous name: said at the field, nothing else changes.
+        input.value = 'Siegen';
+        input.dispatchEvent(new Event('change', {bubbles: true}));
+        await until(() => input.getAttribute('aria-invalid') === 'true');
+        const ambiguous = snapshot();
+        // A name picked from the list applies at once.
+        input.value = 'Stadt Siegen';
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+        const siegenQuery = 'status=running,upcoming,closed&organisation=stadt-siegen&from=2027-02-01&until=2027-02-28';
+        const listed = await until(() => window.partimapListQuery === siegenQuery);
+        await sleep(300);
+        await settled();
+        await until(() => document.querySelectorAll('#verfahren-liste li').length > 0);
+        const siegen = snapshot();
+        // A window ending before it begins.
+        const bis = document.getElementById('bis');
+        bis.value = '2027-01-15';
+        bis.dispatchEvent(new Event('change', {bubbles: true}));
+        const inverted = snapshot();
+        return {loaded, listed, koeln, ambiguous, siegen, inverted};
+    }"#;
+    let check = node("browser-check.mjs", &[&url, "--eval", eval, "--axe"]);
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    let e = &check["eval"];
+    assert_eq!(e["loaded"], true, "{check}");
+    assert_eq!(e["listed"], true, "{check}");
+
+    let koeln = &e["koeln"];
+    assert_eq!(koeln["authority"], "Stadt Köln", "{check}");
+    assert_eq!(koeln["from"], "2027-02-01", "{check}");
+    assert_eq!(koeln["until"], "2027-02-28", "{check}");
+    let expected = sample_titles("stadt-koeln", "2027-02-01", "2027-02-28");
+    assert!(
+        expected.len() >= 3,
+        "the sample has Köln procedures in February 2027: {expected:?}"
+    );
+    assert_eq!(koeln["list"], serde_json::json!(expected), "{check}");
+    // The map draws as many procedures as the list names (fitted to Köln).
+    assert_eq!(
+        koeln["drawn"].as_array().unwrap().len(),
+        expected.len(),
+        "{check}"
+    );
+
+    let ambiguous = &e["ambiguous"];
+    assert_eq!(ambiguous["invalid"], "true", "{check}");
+    assert_eq!(
+        ambiguous["note"], "Zu „Siegen“ passen 2 Behörden; bitte wählen Sie eine aus der Liste.",
+        "{check}"
+    );
+    assert_eq!(ambiguous["search"], koeln["search"], "{check}");
+
+    let siegen = &e["siegen"];
+    assert_eq!(
+        siegen["search"],
+        "?status=running,upcoming,closed&organisation=stadt-siegen&from=2027-02-01&until=2027-02-28",
+        "{check}"
+    );
+    assert_eq!(siegen["invalid"], serde_json::Value::Null, "{check}");
+    assert_eq!(
+        siegen["note"], "Gezeigt: Verfahren von Stadt Siegen und ihren nachgeordneten Stellen.",
+        "{check}"
+    );
+    let expected = sample_titles("stadt-siegen", "2027-02-01", "2027-02-28");
+    assert!(!expected.is_empty(), "{expected:?}");
+    assert_eq!(siegen["list"], serde_json::json!(expected), "{check}");
+    // The map moved to Siegen (8.02 E, 50.87 N).
+    let centre = siegen["centre"].as_array().unwrap();
+    let (lon, lat) = (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap());
+    assert!(
+        (lon - 8.02).abs() < 0.3 && (lat - 50.87).abs() < 0.3,
+        "{check}"
+    );
+
+    let inverted = &e["inverted"];
+    assert_eq!(inverted["untilInvalid"], "true", "{check}");
+    assert_eq!(
+        inverted["windowError"], "Der Zeitraum endet vor seinem Beginn.",
+        "{check}"
+    );
+    assert_eq!(inverted["search"], siegen["search"], "{check}");
+
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}
+
+/// English, the second language: `?lang=en` gives the page, the form, the
+/// list and MapLibre's controls in English (no German text left without
+/// an English one: a missing one is a console warning), keeps the
+/// selection in the switch back to German, and axe finds nothing serious.
+#[test]
+fn the_overview_speaks_english_with_lang_en() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let url = server.url("/?kind=reporting&lang=en");
+    let eval = r#"async () => {
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const listed = await until(() => document.querySelectorAll('#verfahren-liste li').length > 0);
+        const link = document.getElementById('sprache');
+        return {
+            listed,
+            lang: document.documentElement.lang,
+            title: document.title,
+            h1: document.querySelector('h1').textContent,
+            skip: document.querySelector('.skip-link').textContent,
+            legends: Array.from(document.querySelectorAll('#auswahl legend')).map((l) => l.textContent),
+            kinds: Array.from(document.querySelectorAll('#auswahl input[name="kind"]')).map((i) => i.parentElement.textContent),
+            status: document.getElementById('verfahren-status').textContent,
+            list: Array.from(document.querySelectorAll('#verfahren-liste li .org')).map((s) => s.textContent),
+            zoomIn: document.querySelector('.maplibregl-ctrl-zoom-in').getAttribute('aria-label'),
+            switchText: link.textContent,
+            switchHref: link.getAttribute('href'),
+            switchLang: link.getAttribute('lang'),
+            search: window.location.search,
+        };
+    }"#;
+    let check = node("browser-check.mjs", &[&url, "--eval", eval, "--axe"]);
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    let e = &check["eval"];
+    assert_eq!(e["listed"], true, "{check}");
+    assert_eq!(e["lang"], "en", "{check}");
+    assert_eq!(
+        e["title"], "Participation procedures in North Rhine-Westphalia – overview map",
+        "{check}"
+    );
+    assert_eq!(
+        e["h1"], "Participation procedures in North Rhine-Westphalia",
+        "{check}"
+    );
+    assert_eq!(
+        e["skip"], "Skip to the legend and the list of procedures",
+        "{check}"
+    );
+    assert_eq!(
+        e["legends"],
+        serde_json::json!(["Kind of procedure", "Status", "Authority", "Period"]),
+        "{check}"
+    );
+    assert_eq!(
+        e["kinds"],
+        serde_json::json!([
+            "Dialogue",
+            "Survey",
+            "Event",
+            "Formal procedure",
+            "Land-use planning",
+            "Defect reporter"
+        ]),
+        "{check}"
+    );
+    assert!(
+        e["status"].as_str().unwrap().ends_with("procedures"),
+        "{check}"
+    );
+    let list = e["list"].as_array().unwrap();
+    assert!(!list.is_empty(), "{check}");
+    for entry in list {
+        let entry = entry.as_str().unwrap();
+        assert!(entry.starts_with("Defect reporter · "), "{check}");
+        assert!(
+            entry.contains(" to ") || entry.contains("until further notice"),
+            "{check}"
+        );
+    }
+    assert_eq!(e["zoomIn"], "Zoom in", "{check}");
+    assert_eq!(e["switchText"], "Deutsch", "{check}");
+    assert_eq!(e["switchLang"], "de", "{check}");
+    assert_eq!(e["switchHref"], "/?kind=reporting", "{check}");
+    assert_eq!(e["search"], "?kind=reporting&lang=en", "{check}");
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}
+
 /// The embed of one procedure: fitted to its area, its reports drawn, the
 /// wheel left to the host page, the snippet for a portal editor, nothing
 /// serious or critical for axe-core, no request to another origin; an

@@ -18,6 +18,7 @@ const OVERVIEW_CSS: &str = include_str!("../web/overview.css");
 const EMBED_HTML: &str = include_str!("../web/embed.html");
 const EMBED_JS: &str = include_str!("../web/embed.js");
 const PATTERNS_JS: &str = include_str!("../web/patterns.js");
+const I18N_JS: &str = include_str!("../web/i18n.js");
 const MAPLIBRE_JS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.js"));
 const MAPLIBRE_CSS: &[u8] =
@@ -30,6 +31,10 @@ pub fn router(state: TilesState) -> Router {
         .route(
             "/assets/patterns.js",
             get(|| async { asset(PATTERNS_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/i18n.js",
+            get(|| async { asset(I18N_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route(
             "/assets/embed.js",

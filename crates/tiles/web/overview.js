@@ -39,26 +39,13 @@
     var MAX_POPUP_ITEMS = 5;
     var MAX_LIST_ITEMS = 50;
 
-    var LOCALE = {
-        'AttributionControl.ToggleAttribution': 'Quellenangaben ein- oder ausblenden',
-        'AttributionControl.MapFeedback': 'Rückmeldung zur Karte',
-        'FullscreenControl.Enter': 'Vollbild',
-        'FullscreenControl.Exit': 'Vollbild beenden',
-        'GeolocateControl.FindMyLocation': 'Meinen Standort finden',
-        'GeolocateControl.LocationNotAvailable': 'Standort nicht verfügbar',
-        'LogoControl.Title': 'MapLibre-Logo',
-        'Map.Title': 'Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.',
-        'Marker.Title': 'Kartenmarkierung',
-        'NavigationControl.ResetBearing': 'Karte nach Norden ausrichten',
-        'NavigationControl.ZoomIn': 'Vergrößern',
-        'NavigationControl.ZoomOut': 'Verkleinern',
-        'Popup.Close': 'Popup schließen',
-        'ScaleControl.Meters': 'm',
-        'ScaleControl.Kilometers': 'km',
-        'CooperativeGesturesHandler.WindowsHelpText': 'Strg + Mausrad zum Zoomen der Karte verwenden',
-        'CooperativeGesturesHandler.MacHelpText': '⌘ + Mausrad zum Zoomen der Karte verwenden',
-        'CooperativeGesturesHandler.MobileHelpText': 'Zum Verschieben der Karte zwei Finger verwenden'
+    var I18N = window.partimapI18n || {
+        lang: 'de',
+        t: function (text) { return text; },
+        mapLocale: function () { return {}; },
+        withLang: function (url) { return url; }
     };
+    var t = I18N.t;
 
     function el(tag, className, text) {
         var node = document.createElement(tag);
@@ -68,27 +55,31 @@
     }
 
     function kindLabel(kind) {
-        return Object.prototype.hasOwnProperty.call(KIND_LABELS, kind) ? KIND_LABELS[kind] : 'Sonstiges Verfahren';
+        return t(Object.prototype.hasOwnProperty.call(KIND_LABELS, kind) ? KIND_LABELS[kind] : 'Sonstiges Verfahren');
     }
 
     function kindClass(kind) {
         return Object.prototype.hasOwnProperty.call(KIND_LABELS, kind) ? 'kind-' + kind : 'kind-other';
     }
 
-    // "2025-03-31" -> "31.03.2025"; anything else is shown as it is.
-    function germanDate(value) {
+    // "2025-03-31" -> "31.03.2025" (German) or "31 Mar 2025" (English);
+    // anything else is shown as it is.
+    var MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    function localDate(value) {
         var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value));
-        return m ? m[3] + '.' + m[2] + '.' + m[1] : String(value);
+        if (!m) return String(value);
+        if (I18N.lang === 'en') return Number(m[3]) + ' ' + MONTHS[Number(m[2]) - 1] + ' ' + m[1];
+        return m[3] + '.' + m[2] + '.' + m[1];
     }
 
     function periodText(props) {
         var hasStart = props.start !== undefined && props.start !== null && props.start !== '';
         var hasEnd = props.end !== undefined && props.end !== null && props.end !== '';
-        if (hasStart && hasEnd && String(props.start) === String(props.end)) return 'am ' + germanDate(props.start);
-        if (hasStart && hasEnd) return germanDate(props.start) + ' bis ' + germanDate(props.end);
-        if (hasStart) return 'ab ' + germanDate(props.start) + ', bis auf Weiteres';
-        if (hasEnd) return 'bis ' + germanDate(props.end);
-        return 'bis auf Weiteres';
+        if (hasStart && hasEnd && String(props.start) === String(props.end)) return t('am {date}', {date: localDate(props.start)});
+        if (hasStart && hasEnd) return t('{start} bis {end}', {start: localDate(props.start), end: localDate(props.end)});
+        if (hasStart) return t('ab {date}, bis auf Weiteres', {date: localDate(props.start)});
+        if (hasEnd) return t('bis {date}', {date: localDate(props.end)});
+        return t('bis auf Weiteres');
     }
 
     // Only absolute http(s) links are turned into anchors (no javascript:, data:, …).
@@ -158,11 +149,11 @@
         var item = el('article', 'pm-popup-item');
         item.setAttribute('data-procedure-id', props.id !== undefined ? String(props.id) : '');
 
-        item.appendChild(el('h2', 'pm-popup-title', props.title || 'Beteiligungsverfahren'));
+        item.appendChild(el('h2', 'pm-popup-title', props.title || t('Beteiligungsverfahren')));
 
         var facts = el('dl', 'pm-popup-facts');
         function fact(label, value) {
-            facts.appendChild(el('dt', null, label));
+            facts.appendChild(el('dt', null, t(label)));
             var dd = el('dd', null, value);
             facts.appendChild(dd);
             return dd;
@@ -171,18 +162,18 @@
         fact('Art', kindLabel(props.kind)).className = 'pm-popup-kind';
         fact('Zeitraum', periodText(props)).className = 'pm-popup-period';
         if (props.status && props.status !== 'running' && STATUS_LABELS[props.status]) {
-            fact('Status', STATUS_LABELS[props.status]).className = 'pm-popup-status';
+            fact('Status', t(STATUS_LABELS[props.status])).className = 'pm-popup-status';
         }
         item.appendChild(facts);
 
         if (props.placement === 'seat') {
             item.appendChild(el('p', 'pm-popup-note',
-                'Dieses Verfahren hat kein eigenes Gebiet; es wird am Sitz der Behörde gezeigt.'));
+                t('Dieses Verfahren hat kein eigenes Gebiet; es wird am Sitz der Behörde gezeigt.')));
         }
 
         var href = safeUrl(props.url);
         if (href) {
-            var link = el('a', 'pm-popup-link', 'Zur Beteiligung');
+            var link = el('a', 'pm-popup-link', t('Zur Beteiligung'));
             link.href = href;
             link.target = '_blank';
             link.rel = 'noopener';
@@ -200,8 +191,8 @@
             var rest = total - shown.length;
             root.appendChild(el('p', 'pm-popup-more',
                 rest === 1
-                    ? 'An dieser Stelle gibt es ein weiteres Verfahren. Vergrößern Sie die Karte.'
-                    : 'An dieser Stelle gibt es ' + rest + ' weitere Verfahren. Vergrößern Sie die Karte.'));
+                    ? t('An dieser Stelle gibt es ein weiteres Verfahren. Vergrößern Sie die Karte.')
+                    : t('An dieser Stelle gibt es {n} weitere Verfahren. Vergrößern Sie die Karte.', {n: rest})));
         }
         return root;
     }
@@ -221,8 +212,8 @@
     if (!container) return;
 
     if (typeof window.maplibregl === 'undefined') {
-        showMessage(container, 'Die Kartenbibliothek konnte nicht geladen werden.');
-        setListStatus('Die Karte ist nicht verfügbar.');
+        showMessage(container, t('Die Kartenbibliothek konnte nicht geladen werden.'));
+        setListStatus(t('Die Karte ist nicht verfügbar.'));
         return;
     }
 
@@ -230,7 +221,15 @@
     var KINDS = Object.keys(KIND_LABELS);
     var STATUSES = ['running', 'upcoming', 'closed'];
 
-    // The selection of a URL query: unknown values are dropped.
+    // Whether a text is a day of the calendar written YYYY-MM-DD.
+    function validDate(value) {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+        var d = new Date(value + 'T00:00:00Z');
+        return !isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+    }
+
+    // The selection of a URL query: unknown values are dropped (the
+    // organisation is checked once the authorities are loaded).
     function filterFromQuery(search) {
         var params = new URLSearchParams(search);
         var kinds = (params.get('kind') || '').split(',').filter(function (k) {
@@ -241,27 +240,83 @@
         });
         var status = statuses.length === STATUSES.length ? 'all'
             : (statuses.length === 1 ? statuses[0] : 'running');
-        return {kinds: kinds, status: status};
+        var from = params.get('from') || '';
+        var until = params.get('until') || '';
+        if (!validDate(from)) from = '';
+        if (!validDate(until)) until = '';
+        if (from && until && from > until) {
+            from = '';
+            until = '';
+        }
+        return {kinds: kinds, status: status, organisation: params.get('organisation') || '', from: from, until: until};
     }
 
     // The tile server's query for a selection ('' for the default: every
-    // kind, running).
+    // kind, running, every authority, any time).
     function filterQuery(f) {
         var parts = [];
         if (f.kinds.length && f.kinds.length < KINDS.length) parts.push('kind=' + f.kinds.join(','));
         if (f.status === 'all') parts.push('status=' + STATUSES.join(','));
         else if (f.status !== 'running') parts.push('status=' + f.status);
+        if (f.organisation) parts.push('organisation=' + encodeURIComponent(f.organisation));
+        if (f.from) parts.push('from=' + f.from);
+        if (f.until) parts.push('until=' + f.until);
         return parts.join('&');
     }
 
+    // The page's own query: the selection and the language.
+    function pageQuery(q) {
+        var withLang = I18N.lang === 'de' ? q : (q ? q + '&' : '') + 'lang=' + I18N.lang;
+        return withLang ? '?' + withLang : '';
+    }
+
+    // The switch to the other language keeps the selection.
+    function showLanguageSwitch(q) {
+        var link = document.getElementById('sprache');
+        if (!link) return;
+        var other = I18N.lang === 'de' ? 'en' : 'de';
+        var otherQuery = other === 'de' ? q : (q ? q + '&' : '') + 'lang=en';
+        link.href = window.location.pathname + (otherQuery ? '?' + otherQuery : '');
+        link.hreflang = other;
+        link.lang = other;
+        link.textContent = other === 'en' ? 'English' : 'Deutsch';
+    }
+
     var form = document.getElementById('auswahl');
+    var authorityInput = document.getElementById('behoerde');
+    var authorityNote = document.getElementById('behoerde-hinweis');
+    var fromInput = document.getElementById('von');
+    var untilInput = document.getElementById('bis');
+    var windowError = document.getElementById('zeitraum-fehler');
+    // The authorities {key, name, parent}, sorted by name, once loaded.
+    var organisations = [];
+
+    function organisationByKey(key) {
+        for (var i = 0; i < organisations.length; i++) {
+            if (organisations[i].key === key || String(organisations[i].id) === key) return organisations[i];
+        }
+        return null;
+    }
+
+    function showAuthority(key) {
+        var o = key ? organisationByKey(key) : null;
+        authorityInput.value = o ? o.name : '';
+        authorityInput.removeAttribute('aria-invalid');
+        authorityNote.textContent = o ? t('Gezeigt: Verfahren von {name} und ihren nachgeordneten Stellen.', {name: o.name}) : '';
+    }
 
     function filterFromForm() {
         var kinds = [];
         var boxes = form.querySelectorAll('input[name="kind"]');
         for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) kinds.push(boxes[i].value);
         var checked = form.querySelector('input[name="status"]:checked');
-        return {kinds: kinds, status: checked ? checked.value : 'running'};
+        return {
+            kinds: kinds,
+            status: checked ? checked.value : 'running',
+            organisation: filter.organisation,
+            from: filter.from,
+            until: filter.until
+        };
     }
 
     function showFilterInForm(f) {
@@ -271,12 +326,90 @@
         }
         var radio = form.querySelector('input[name="status"][value="' + f.status + '"]');
         if (radio) radio.checked = true;
+        fromInput.value = f.from;
+        untilInput.value = f.until;
+    }
+
+    // The time window of the date fields, or an error (the window shown
+    // stays as it was).
+    function windowFromForm() {
+        var from = fromInput.value;
+        var until = untilInput.value;
+        fromInput.removeAttribute('aria-invalid');
+        untilInput.removeAttribute('aria-invalid');
+        windowError.textContent = '';
+        var bad = null;
+        if (from && !validDate(from)) bad = fromInput;
+        else if (until && !validDate(until)) bad = untilInput;
+        if (bad) {
+            bad.setAttribute('aria-invalid', 'true');
+            windowError.textContent = t('Bitte ein Datum wie 2027-02-01 angeben.');
+            return null;
+        }
+        if (from && until && from > until) {
+            untilInput.setAttribute('aria-invalid', 'true');
+            windowError.textContent = t('Der Zeitraum endet vor seinem Beginn.');
+            return null;
+        }
+        return {from: from, until: until};
+    }
+
+    // The authority typed or picked: an exact name, else the one the
+    // search finds; several or none are said at the field.
+    function resolveAuthority(text) {
+        text = text.trim();
+        if (!text) return Promise.resolve({key: ''});
+        for (var i = 0; i < organisations.length; i++) {
+            if (organisations[i].name.toLowerCase() === text.toLowerCase()) {
+                return Promise.resolve({key: organisations[i].key});
+            }
+        }
+        return fetch('/api/v1/organisations?q=' + encodeURIComponent(text)).then(function (r) {
+            if (!r.ok) throw new Error('HTTP ' + r.status);
+            return r.json();
+        }).then(function (answer) {
+            var items = answer.items || [];
+            if (items.length === 1) return {key: items[0].key};
+            if (!items.length) return {error: t('Keine Behörde heißt „{text}“.', {text: text})};
+            return {error: t('Zu „{text}“ passen {n} Behörden; bitte wählen Sie eine aus der Liste.', {text: text, n: items.length})};
+        });
     }
 
     var filter = filterFromQuery(window.location.search);
     var query = filterQuery(filter);
     if (form) showFilterInForm(filter);
+    showLanguageSwitch(query);
 
+    var organisationsLoaded = fetch('/api/v1/organisations').then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+    }).then(function (answer) {
+        organisations = answer.items || [];
+        var list = document.getElementById('behoerden');
+        for (var i = 0; i < organisations.length; i++) {
+            var option = document.createElement('option');
+            option.value = organisations[i].name;
+            list.appendChild(option);
+        }
+        if (filter.organisation && !organisationByKey(filter.organisation)) {
+            authorityNote.textContent = t('Keine Behörde heißt „{text}“.', {text: filter.organisation});
+            filter.organisation = '';
+            query = filterQuery(filter);
+            window.history.replaceState(null, '', window.location.pathname + pageQuery(query) + window.location.hash);
+            showLanguageSwitch(query);
+        } else {
+            showAuthority(filter.organisation);
+        }
+    }, function (err) {
+        console.warn('the authorities could not be loaded', err);
+        authorityNote.textContent = t('Die Behörden konnten nicht geladen werden.');
+        filter.organisation = '';
+        query = filterQuery(filter);
+    });
+
+    organisationsLoaded.then(startMap);
+
+    function startMap() {
     var maplibregl = window.maplibregl;
     var map;
     try {
@@ -286,7 +419,7 @@
             bounds: [[5.86, 50.32], [9.46, 52.53]],
             fitBoundsOptions: {padding: 20},
             attributionControl: {compact: true},
-            locale: LOCALE,
+            locale: I18N.mapLocale('Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.'),
             dragRotate: false,
             pitchWithRotate: false,
             touchPitch: false
@@ -294,8 +427,8 @@
     } catch (err) {
         // Most likely no WebGL.
         console.error(err);
-        showMessage(container, 'Die Karte kann in diesem Browser nicht angezeigt werden (WebGL wird nicht unterstützt).');
-        setListStatus('Die Karte ist nicht verfügbar.');
+        showMessage(container, t('Die Karte kann in diesem Browser nicht angezeigt werden (WebGL wird nicht unterstützt).'));
+        setListStatus(t('Die Karte ist nicht verfügbar.'));
         return;
     }
     window.partimapMap = map;
@@ -314,7 +447,7 @@
     map.on('error', function (e) {
         // Keep MapLibre's default behaviour (without a listener) of logging the error.
         console.error(e && e.error ? e.error : e);
-        if (!styleLoaded) setListStatus('Die Karte konnte nicht geladen werden.');
+        if (!styleLoaded) setListStatus(t('Die Karte konnte nicht geladen werden.'));
     });
 
     function availableProcedureLayers() {
@@ -356,7 +489,7 @@
             return buildPopupContent(details, features.length);
         }, function (err) {
             console.warn('procedure details could not be loaded', err);
-            return el('p', 'pm-popup-note', 'Die Angaben zu diesem Verfahren konnten nicht geladen werden.');
+            return el('p', 'pm-popup-note', t('Die Angaben zu diesem Verfahren konnten nicht geladen werden.'));
         }).then(function (content) {
             // A later click wins.
             if (request !== popupRequest) return;
@@ -431,12 +564,12 @@
 
         while (list.firstChild) list.removeChild(list.firstChild);
         if (!items.length) {
-            setListStatus('Im aktuellen Kartenausschnitt gibt es keine Verfahren dieser Auswahl.');
+            setListStatus(t('Im aktuellen Kartenausschnitt gibt es keine Verfahren dieser Auswahl.'));
             return;
         }
         setListStatus(answer.total > items.length
-            ? answer.total + ' Verfahren; die ersten ' + items.length + ' werden angezeigt. Vergrößern Sie die Karte, um die Auswahl einzugrenzen.'
-            : (items.length === 1 ? '1 Verfahren' : items.length + ' Verfahren'));
+            ? t('{total} Verfahren; die ersten {n} werden angezeigt. Vergrößern Sie die Karte, um die Auswahl einzugrenzen.', {total: answer.total, n: items.length})
+            : (items.length === 1 ? t('1 Verfahren') : t('{n} Verfahren', {n: items.length})));
         for (var i = 0; i < items.length; i++) {
             var props = fromApi(items[i]);
             var li = el('li');
@@ -444,7 +577,7 @@
             swatch.setAttribute('aria-hidden', 'true');
             li.appendChild(swatch);
             var body = el('span', 'procedure-entry');
-            var title = props.title || 'Beteiligungsverfahren';
+            var title = props.title || t('Beteiligungsverfahren');
             var href = safeUrl(props.url);
             if (href) {
                 var link = el('a', null, title);
@@ -486,7 +619,7 @@
                 window.partimapListQuery = listQuery;
             }, function (err) {
                 console.warn('the list could not be loaded', err);
-                if (request === listRequest) setListStatus('Die Liste konnte nicht geladen werden.');
+                if (request === listRequest) setListStatus(t('Die Liste konnte nicht geladen werden.'));
             });
     }
 
@@ -495,21 +628,91 @@
         updateList();
     });
 
+    // The map shows the selected authority's procedures (NRW when none
+    // is selected or it has none in the selection).
+    function fitToSelection() {
+        var bounds = filter.organisation ? null : [5.86, 50.32, 9.46, 52.53];
+        var fitted = bounds ? Promise.resolve(bounds)
+            : fetch('/tiles.json' + (query ? '?' + query : '')).then(function (r) {
+                if (!r.ok) throw new Error('HTTP ' + r.status);
+                return r.json();
+            }).then(function (tilejson) { return tilejson.bounds; });
+        fitted.then(function (b) {
+            map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 20, maxZoom: 12, duration: 0});
+        }, function (err) {
+            console.warn('the bounds could not be loaded', err);
+        });
+    }
+    if (filter.organisation) fitToSelection();
+
+    // The selection changed: page URL, language switch, tiles and list.
+    function applyFilter() {
+        var before = filter.organisation;
+        query = filterQuery(filter);
+        window.history.replaceState(null, '', window.location.pathname + pageQuery(query) + window.location.hash);
+        showLanguageSwitch(query);
+        closePopup();
+        var source = map.getSource(SOURCE_ID);
+        if (source && source.setUrl) {
+            source.setUrl(new URL('/tiles.json' + (query ? '?' + query : ''), window.location.href).href);
+        }
+        lastListKey = null;
+        updateList();
+        return before;
+    }
+
     if (form) {
         form.addEventListener('submit', function (e) {
             e.preventDefault();
         });
-        form.addEventListener('change', function () {
-            filter = filterFromForm();
-            query = filterQuery(filter);
-            window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : '') + window.location.hash);
-            closePopup();
-            var source = map.getSource(SOURCE_ID);
-            if (source && source.setUrl) {
-                source.setUrl(new URL('/tiles.json' + (query ? '?' + query : ''), window.location.href).href);
-            }
-            lastListKey = null;
-            updateList();
+        var authorityChange = function () {
+            var typed = authorityInput.value;
+            resolveAuthority(typed).then(function (found) {
+                // A later change wins.
+                if (authorityInput.value !== typed) return;
+                if (found.error) {
+                    authorityInput.setAttribute('aria-invalid', 'true');
+                    authorityNote.textContent = found.error;
+                    return;
+                }
+                var changed = found.key !== filter.organisation;
+                filter.organisation = found.key;
+                showAuthority(found.key);
+                if (changed) {
+                    applyFilter();
+                    fitToSelection();
+                }
+            }, function (err) {
+                console.warn('the authority search failed', err);
+                authorityNote.textContent = t('Die Behörden konnten nicht geladen werden.');
+            });
+        };
+        // A name picked from the list (or the field cleared) applies at
+        // once; anything else typed when the field is left or Enter pressed.
+        authorityInput.addEventListener('input', function () {
+            var text = authorityInput.value.trim().toLowerCase();
+            var exact = !text || organisations.some(function (o) { return o.name.toLowerCase() === text; });
+            if (exact) authorityChange();
         });
+        authorityInput.addEventListener('keydown', function (e) {
+            if (e.key === 'Enter') authorityChange();
+        });
+        form.addEventListener('change', function (e) {
+            if (e.target === authorityInput) {
+                authorityChange();
+                return;
+            }
+            if (e.target === fromInput || e.target === untilInput) {
+                var w = windowFromForm();
+                if (!w) return;
+                filter.from = w.from;
+                filter.until = w.until;
+                applyFilter();
+                return;
+            }
+            filter = filterFromForm();
+            applyFilter();
+        });
+    }
     }
 }());
