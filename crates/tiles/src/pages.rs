@@ -18,6 +18,10 @@ const OVERVIEW_CSS: &str = include_str!("../web/overview.css");
 const EMBED_HTML: &str = include_str!("../web/embed.html");
 const EMBED_JS: &str = include_str!("../web/embed.js");
 const PATTERNS_JS: &str = include_str!("../web/patterns.js");
+const BASEMAP_JS: &str = include_str!("../web/basemap.js");
+/// NRW's state boundary (Natural Earth, public domain; see data/README.md),
+/// the style's `nrw-outline` source: the map's ground without a basemap.
+pub const NRW_OUTLINE: &str = include_str!("../../../data/nrw-outline.geojson");
 const MAPLIBRE_JS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.js"));
 const MAPLIBRE_CSS: &[u8] =
@@ -30,6 +34,14 @@ pub fn router(state: TilesState) -> Router {
         .route(
             "/assets/patterns.js",
             get(|| async { asset(PATTERNS_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/basemap.js",
+            get(|| async { asset(BASEMAP_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/nrw-outline.geojson",
+            get(|| async { asset(NRW_OUTLINE.as_bytes(), "application/geo+json") }),
         )
         .route(
             "/assets/embed.js",
