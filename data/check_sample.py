@@ -4,7 +4,9 @@
 Usage:  python3 data/check_sample.py [--determinism]
 
 Reads the three GeoJSON files as written (it does not import make_sample.py)
-and checks the file contract, geometry validity and the sample-data bars.
+and checks the file contract, geometry validity and the sample-data bars;
+then checks NRW's outline (nrw-outline.geojson, not generated: Natural Earth)
+and that every seat, procedure position and report lies inside it.
 With --determinism it additionally runs make_sample.py twice and verifies
 that the output is byte-identical.  Exits non-zero on the first failure.
 """
@@ -159,6 +161,44 @@ def inside_margin(lon, lat, polys):
                 t = 0 if L2 == 0 else max(0.0, min(1.0, -(x1 * dx + y1 * dy) / L2))
                 dmin = min(dmin, math.hypot(x1 + t * dx, y1 + t * dy))
     return inside, dmin
+
+
+def check_outline(orgs, procs, reps):
+    """NRW's outline: one valid Polygon of a sensible size, holding all the sample's places."""
+    name = "nrw-outline.geojson"
+    size = os.path.getsize(os.path.join(HERE, name))
+    feats = load(name)
+    if len(feats) != 1:
+        fail(f"{name}: {len(feats)} features, expected one")
+    props, geom = feats[0]["properties"], feats[0]["geometry"]
+    if props.get("name") != "Nordrhein-Westfalen" or not props.get("source") or not props.get("license"):
+        fail(f"{name}: name, source and license must be named")
+    if not geom or geom["type"] != "Polygon" or len(geom["coordinates"]) != 1:
+        fail(f"{name}: expected a Polygon without holes")
+    ring = geom["coordinates"][0]
+    n = check_ring(ring, True, name)
+    if not 300 <= n <= 2000 or size >= 100_000:
+        fail(f"{name}: {n} vertices, {size} bytes (want 300..2000 vertices, < 100 KB)")
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    bbox = (min(lons), min(lats), max(lons), max(lats))
+    want = (5.86, 50.32, 9.46, 52.53)
+    if any(abs(a - b) > 0.05 for a, b in zip(bbox, want)):
+        fail(f"{name}: bbox {bbox} is not NRW's {want}")
+    area = area_km2(ring)
+    if not 33_000 <= area <= 35_500:  # NRW: 34,112 km²
+        fail(f"{name}: area {area:.0f} km² is not NRW's")
+    places = [(f["properties"]["key"], f["geometry"]["coordinates"]) for f in orgs]
+    for f in procs:
+        for rings in polygons_of(f["geometry"]):
+            places += [(f["properties"]["external_id"], p) for p in rings[0]]
+        if f["geometry"] and f["geometry"]["type"] == "Point":
+            places.append((f["properties"]["external_id"], f["geometry"]["coordinates"]))
+    places += [("report", f["geometry"]["coordinates"]) for f in reps]
+    for what, (lon, lat) in places:
+        if not pip(lon, lat, ring):
+            fail(f"{what}: position {lon}, {lat} lies outside NRW's outline")
+    print("outline: %d vertices, %d bytes, bbox %.4f,%.4f - %.4f,%.4f, %.0f km²; %d sample positions inside"
+          % ((n, size) + bbox + (area, len(places))))
 
 
 def derived_status(start, end):
@@ -392,6 +432,7 @@ def main():
         print("  %-32s %3d  %s" % ("/".join(ident), sum(per.values()),
                                     ", ".join("%s=%d" % (s, per.get(s, 0)) for s in
                                               ("submitted", "published", "in_progress", "resolved", "rejected"))))
+    check_outline(orgs, procs, reps)
     print("OK: all checks passed")
 
 

@@ -472,6 +472,96 @@ fn the_overview_speaks_english_with_lang_en() {
     assert!(serious.is_empty(), "axe-core: {serious:?}");
 }
 
+/// Before sending, the reporter shows the public reports of the chosen
+/// category near the place (here on an English embed: every text in
+/// English, none missing): placed on a published report, that report is
+/// listed 0 m away with its description.
+#[test]
+fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let id = reporter(&server, "Mängelmelder Siegen");
+    let items: serde_json::Value = server
+        .get(&format!(
+            "/ogc/collections/reports/items?f=json&procedure={id}&limit=1"
+        ))
+        .json()
+        .unwrap();
+    let known = &items["features"][0];
+    let (lon, lat) = (
+        known["geometry"]["coordinates"][0].as_f64().unwrap(),
+        known["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    let category = known["properties"]["category"].as_str().unwrap();
+    let eval = format!(
+        r#"async () => {{
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const until = async (ok) => {{ for (let i = 0; i < 200; i++) {{ if (ok()) return true; await sleep(50); }} return false; }};
+    const $ = (s) => document.querySelector(s);
+    await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
+    const set = (el, v) => {{ el.value = v; el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
+    set($('#melden-lon'), '{lon}');
+    set($('#melden-lat'), '{lat}');
+    set($('#melden-kategorie'), '{category}');
+    const listed = await until(() => window.partimapNearby !== undefined);
+    return {{
+        listed,
+        nearby: window.partimapNearby,
+        title: $('#melden-naehe-titel').textContent,
+        items: Array.from(document.querySelectorAll('#melden-naehe-liste li')).map((li) => li.textContent),
+        heading: $('#melden-titel').textContent,
+        send: $('#melden-senden').textContent,
+        lang: document.documentElement.lang,
+    }};
+}}"#
+    );
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &server.url(&format!("/embed/procedures/{id}?lang=en")),
+            "--eval",
+            &eval,
+            "--axe",
+        ],
+    );
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    assert_eq!(
+        check["third_party_requests"],
+        serde_json::json!([]),
+        "{check}"
+    );
+    let e = &check["eval"];
+    assert_eq!(e["listed"], true, "{check}");
+    assert_eq!(e["lang"], "en", "{check}");
+    assert_eq!(e["heading"], "Report a defect", "{check}");
+    assert_eq!(e["send"], "Send report", "{check}");
+    assert!(
+        e["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reported nearby ("),
+        "{check}"
+    );
+    let first = &e["nearby"][0];
+    assert_eq!(first["id"], known["id"], "{check}");
+    assert_eq!(first["distance"], 0, "{check}");
+    let description = known["properties"]["description"].as_str().unwrap_or("");
+    assert!(
+        e["items"][0].as_str().unwrap().contains(description)
+            && e["items"][0].as_str().unwrap().ends_with("0 m away"),
+        "{check}"
+    );
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}
+
 /// The embed of one procedure: fitted to its area, its reports drawn, the
 /// wheel left to the host page, the snippet for a portal editor, nothing
 /// serious or critical for axe-core, no request to another origin; an
@@ -826,8 +916,8 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     use std::io::{Read, Write};
 
     /// A portal: another port of the same host is another origin. Every
-    /// request gets `page(embed)`.
-    fn portal(embed: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    /// request gets a page around the body that `body` holds then.
+    fn portal(body: std::sync::Arc<std::sync::Mutex<String>>) -> String {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
@@ -835,14 +925,13 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
                 let Ok(mut stream) = stream else { continue };
                 let mut request = [0u8; 4096];
                 let _ = stream.read(&mut request);
-                let src = embed.lock().unwrap().clone();
+                let body = body.lock().unwrap().clone();
                 let page = format!(
                     "<!DOCTYPE html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>Portal</title>\
                      <link rel=\"icon\" href=\"data:,\"></head><body><main><h1>Portal</h1>\
                      <script>window.messages = []; window.addEventListener('message', function (e) {{ \
                      window.messages.push({{origin: e.origin, data: e.data}}); }});</script>\
-                     <iframe src=\"{src}\" title=\"Karte\" width=\"900\" height=\"700\"></iframe>\
-                     </main></body></html>"
+                     {body}</main></body></html>"
                 );
                 let _ = write!(
                     stream,
@@ -854,22 +943,28 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
         origin
     }
 
-    let embed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let allowed = portal(embed.clone());
-    let other = portal(embed.clone());
+    let body = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let allowed = portal(body.clone());
+    let other = portal(body.clone());
+    let scripted = portal(body.clone());
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start_with(&[
         "--data-dir",
         dir.path().to_str().unwrap(),
         "--embed-origin",
         &allowed,
+        "--embed-origin",
+        &scripted,
     ]);
     let id = reporter(&server, "Mängelmelder Siegen");
-    *embed.lock().unwrap() = server.url(&format!("/embed/procedures/{id}"));
+    *body.lock().unwrap() = format!(
+        "<iframe src=\"{}\" title=\"Karte\" width=\"900\" height=\"700\"></iframe>",
+        server.url(&format!("/embed/procedures/{id}"))
+    );
     let policy = server.get(&format!("/embed/procedures/{id}"));
     assert_eq!(
         policy.headers()["content-security-policy"],
-        format!("frame-ancestors 'self' https://beteiligung.nrw.de {allowed}").as_str()
+        format!("frame-ancestors 'self' https://beteiligung.nrw.de {allowed} {scripted}").as_str()
     );
 
     let ready = "window.messages && window.messages.some((m) => m.data && m.data.type === 'partimap:ready')";
@@ -928,4 +1023,50 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
             .any(|r| r.as_str().unwrap_or_default().contains("/assets/embed.js")),
         "{check}"
     );
+
+    // The optional script (as the snippet offers it): it puts the iframe
+    // into the element, the map's messages arrive as DOM events on it, and
+    // the frame's height follows the map page's.
+    *body.lock().unwrap() = format!(
+        "<div id=\"karte\" data-partimap-procedure=\"{id}\" data-title=\"Karte: Mängelmelder Siegen\"></div>\
+         <script>window.events = []; document.getElementById('karte').addEventListener('partimap:ready', \
+         function (e) {{ window.events.push(e.detail); }});</script>\
+         <script src=\"{}\" async></script>",
+        server.url("/assets/embed-loader.js")
+    );
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &format!("{scripted}/verfahren/maengelmelder-siegen"),
+            "--wait-for",
+            "window.events && window.events.length > 0 && Number(document.querySelector('#karte iframe').height) !== 480",
+            "--eval",
+            "() => { const f = document.querySelector('#karte iframe'); \
+             return {events: window.events, src: f.src, title: f.title, loading: f.loading, height: Number(f.height)}; }",
+        ],
+    );
+    assert_eq!(check["loaded"], true, "{check}");
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    let e = &check["eval"];
+    assert_eq!(e["events"][0]["type"], "partimap:ready", "{check}");
+    assert_eq!(e["events"][0]["procedure"], id, "{check}");
+    assert_eq!(
+        e["src"],
+        server.url(&format!("/embed/procedures/{id}")),
+        "{check}"
+    );
+    assert_eq!(e["title"], "Karte: Mängelmelder Siegen", "{check}");
+    assert_eq!(e["loading"], "lazy", "{check}");
+    let height = e["height"].as_f64().unwrap();
+    assert!(
+        (500.0..=2000.0).contains(&height),
+        "the frame follows the page: {check}"
+    );
+    for url in check["third_party_requests"].as_array().unwrap() {
+        let url = url.as_str().unwrap_or_default();
+        assert!(
+            url.starts_with(partimap_origin) || url.starts_with(&format!("blob:{partimap_origin}")),
+            "{url}: {check}"
+        );
+    }
 }

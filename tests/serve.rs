@@ -593,3 +593,170 @@ fn a_bad_embed_origin_is_refused_at_start() {
         "no store was made"
     );
 }
+
+/// Without a basemap the map's ground is NRW's outline, served by partimap
+/// itself and named in the style by an absolute URL under the server's base;
+/// the style names no other host.
+#[test]
+fn the_outline_is_served_and_drawn_without_a_basemap() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let response = server.get("/assets/nrw-outline.geojson");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/geo+json");
+    let outline: geojson::GeoJson = response.text().unwrap().parse().unwrap();
+    let geojson::GeoJson::FeatureCollection(outline) = outline else {
+        panic!("the outline is no FeatureCollection");
+    };
+    assert_eq!(outline.features.len(), 1);
+    let polygon =
+        geo::Polygon::<f64>::try_from(outline.features[0].geometry.clone().unwrap().value)
+            .expect("one Polygon");
+    let bbox = geo::BoundingRect::bounding_rect(&polygon).unwrap();
+    for (got, want) in [bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y]
+        .into_iter()
+        .zip([5.86, 50.32, 9.46, 52.53])
+    {
+        assert!((got - want).abs() < 0.02, "bbox {bbox:?}");
+    }
+    for seat in sample("organisations.geojson")["features"]
+        .as_array()
+        .unwrap()
+    {
+        let c = &seat["geometry"]["coordinates"];
+        let point = Point::new(c[0].as_f64().unwrap(), c[1].as_f64().unwrap());
+        assert!(polygon.contains(&point), "{}", seat["properties"]["key"]);
+    }
+
+    let style: Value = server.get("/style.json").json_or_panic();
+    assert_eq!(
+        style["sources"]["nrw-outline"]["data"],
+        server.url("/assets/nrw-outline.geojson")
+    );
+    assert!(style["metadata"].get("partimap:basemap").is_none());
+    for source in style["sources"].as_object().unwrap().values() {
+        let url = source.get("url").or(source.get("data")).unwrap();
+        assert!(url.as_str().unwrap().starts_with(&server.url("/")), "{url}");
+    }
+}
+
+/// With `--basemap-style` the style names the basemap for the pages, and
+/// the pages' `basemap.js` (as served) puts its sources and layers under
+/// prefixed ids with absolute URLs.
+#[test]
+fn a_configured_basemap_is_named_in_the_style_for_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let basemap = "https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json";
+    let server = Server::start_with(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--basemap-style",
+        basemap,
+    ]);
+    let style: Value = server.get("/style.json?status=running").json_or_panic();
+    assert_eq!(style["metadata"]["partimap:basemap"], basemap);
+    assert_eq!(
+        style["sources"]["nrw-outline"]["data"],
+        server.url("/assets/nrw-outline.geojson")
+    );
+
+    // A basemap style with relative URLs, as a publisher might write it.
+    let script = dir.path().join("basemap.cjs");
+    std::fs::write(&script, server.get("/assets/basemap.js").text().unwrap()).unwrap();
+    let base_style = dir.path().join("basemap-style.json");
+    std::fs::write(
+        &base_style,
+        serde_json::json!({
+            "version": 8,
+            "sprite": "../sprites/bm_web_col",
+            "glyphs": "../fonts/{fontstack}/{range}.pbf",
+            "sources": {
+                "smarttiles_de": {"type": "vector", "url": "../tiles/v1/bm_web_de_3857/tiles.json"},
+                "partimap": {"type": "vector", "tiles": ["https://tiles.example/{z}/{x}/{y}.pbf"]}
+            },
+            "layers": [
+                {"id": "background", "type": "background", "paint": {"background-color": "#eee"}},
+                {"id": "Siedlung", "type": "fill", "source": "smarttiles_de", "source-layer": "Siedlungsflaeche"},
+                {"id": "Andere", "type": "line", "source": "partimap", "source-layer": "x"}
+            ]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let prepared = common::node(
+        "basemap-prepare.mjs",
+        &[
+            script.to_str().unwrap(),
+            base_style.to_str().unwrap(),
+            basemap,
+        ],
+    );
+    let root = "https://sgx.geodatenzentrum.de/gdz_basemapde_vektor";
+    assert_eq!(prepared["sprite"], format!("{root}/sprites/bm_web_col"));
+    assert_eq!(
+        prepared["glyphs"],
+        format!("{root}/fonts/{{fontstack}}/{{range}}.pbf")
+    );
+    assert_eq!(
+        prepared["sources"]["basemap:smarttiles_de"]["url"],
+        format!("{root}/tiles/v1/bm_web_de_3857/tiles.json")
+    );
+    assert_eq!(
+        prepared["sources"]["basemap:partimap"]["tiles"][0],
+        "https://tiles.example/{z}/{x}/{y}.pbf"
+    );
+    let layers: Vec<(&str, Option<&str>)> = prepared["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["id"].as_str().unwrap(), l["source"].as_str()))
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            ("basemap:background", None),
+            ("basemap:Siedlung", Some("basemap:smarttiles_de")),
+            ("basemap:Andere", Some("basemap:partimap")),
+        ]
+    );
+}
+
+/// A basemap style that is no absolute http(s) URL stops the start with a
+/// message naming it, before anything is opened.
+#[test]
+fn a_bad_basemap_style_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for bad in [
+        "bm_web_col.json",
+        "file:///etc/passwd",
+        "https://",
+        "https://example.org/a style.json",
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(["--basemap-style", bad])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "basemap style {bad:?} must be an absolute http(s) URL of a MapLibre style"
+            )),
+            "{bad}: {stderr}"
+        );
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .args(["--basemap-style", "https://user:pw@example.org/style.json"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must not carry credentials"));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no store was made"
+    );
+}

@@ -32,7 +32,7 @@ pub enum LogFormat {
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
     /// public_url, load_sample, log_format, tile_cache_mb, reports_per_hour,
-    /// trust_forwarded_for, embed_origins).
+    /// trust_forwarded_for, embed_origins, basemap_style).
     #[arg(long, env = "PARTIMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080].
@@ -65,6 +65,12 @@ pub struct ServeArgs {
     /// procedure's map, beside those its organisation names; repeatable.
     #[arg(long = "embed-origin", value_name = "ORIGIN")]
     pub embed_origins: Vec<String>,
+    /// A basemap's MapLibre style (an http(s) URL, e.g. basemap.de's
+    /// https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json),
+    /// which the map pages draw below partimap's layers; the browser fetches
+    /// it [default: none, a plain background with NRW's outline].
+    #[arg(long, env = "PARTIMAP_BASEMAP_STYLE", value_name = "URL")]
+    pub basemap_style: Option<String>,
     /// Do not load the sample data into a new, empty store.
     #[arg(long)]
     pub no_sample: bool,
@@ -88,6 +94,7 @@ struct FileConfig {
     reports_per_hour: Option<u32>,
     trust_forwarded_for: Option<bool>,
     embed_origins: Option<Vec<String>>,
+    basemap_style: Option<String>,
 }
 
 /// The checked configuration of `partimap serve`.
@@ -104,6 +111,31 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// Origins that may frame every procedure's map.
     pub embed_origins: Vec<String>,
+    /// A basemap's style, named in `/style.json` for the pages.
+    pub basemap_style: Option<url::Url>,
+}
+
+/// A basemap style's URL: absolute http(s), with a host, without
+/// credentials (every browser reads it from `/style.json`) or whitespace.
+fn basemap_style(text: &str) -> anyhow::Result<url::Url> {
+    let refused = || {
+        anyhow::anyhow!(
+            "basemap style {text:?} must be an absolute http(s) URL of a MapLibre style, \
+             e.g. https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json"
+        )
+    };
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(refused());
+    }
+    let url = url::Url::parse(text).map_err(|_| refused())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(refused());
+    }
+    anyhow::ensure!(
+        url.username().is_empty() && url.password().is_none(),
+        "basemap style {text:?} must not carry credentials: every browser reads it"
+    );
+    Ok(url)
 }
 
 impl Config {
@@ -145,6 +177,12 @@ impl Config {
                 partimap_model::ORIGIN_FORM
             );
         }
+        let basemap_style = args
+            .basemap_style
+            .or(file.basemap_style)
+            .as_deref()
+            .map(basemap_style)
+            .transpose()?;
         let bind = match args.bind.or(file.bind) {
             Some(bind) => bind,
             None => DEFAULT_BIND.parse()?,
@@ -172,6 +210,7 @@ impl Config {
             trust_forwarded_for: args.trust_forwarded_for
                 || file.trust_forwarded_for.unwrap_or(false),
             embed_origins,
+            basemap_style,
         })
     }
 }
@@ -253,5 +292,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("must be an absolute http(s) URL"), "{err}");
+    }
+
+    #[test]
+    fn the_basemap_style_comes_from_the_file_or_the_flag_and_is_checked() {
+        const BASEMAP_DE: &str =
+            "https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json";
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partimap.toml");
+        std::fs::write(&file, format!("basemap_style = \"{BASEMAP_DE}\"\n")).unwrap();
+        let c = load(&["--config", file.to_str().unwrap()]).unwrap();
+        assert_eq!(c.basemap_style.unwrap().as_str(), BASEMAP_DE);
+        let c = load(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--basemap-style",
+            "http://localhost:8081/style.json",
+        ])
+        .unwrap();
+        assert_eq!(
+            c.basemap_style.unwrap().as_str(),
+            "http://localhost:8081/style.json"
+        );
+        assert!(load(&[]).unwrap().basemap_style.is_none());
+        for bad in [
+            "sgx.geodatenzentrum.de/styles/bm_web_col.json",
+            "/styles/bm_web_col.json",
+            "file:///etc/style.json",
+            "ftp://example.org/style.json",
+            "https://",
+            "https://example.org/a style.json",
+            "",
+        ] {
+            let err = load(&["--basemap-style", bad]).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "basemap style {bad:?} must be an absolute http(s) URL of a MapLibre style, \
+                     e.g. https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json"
+                ),
+                "{bad}"
+            );
+        }
+        let err = load(&[
+            "--basemap-style",
+            "https://user:secret@example.org/style.json",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("must not carry credentials"), "{err}");
     }
 }

@@ -65,6 +65,9 @@ pub struct TilesState {
     /// Origins whose pages may frame every procedure's map (beside those of
     /// the procedure's organisation).
     embed_origins: Arc<[String]>,
+    /// A basemap's MapLibre style, drawn by the pages below partimap's
+    /// layers; none: the plain background and NRW's outline.
+    basemap_style: Option<Arc<url::Url>>,
 }
 
 impl TilesState {
@@ -81,6 +84,7 @@ impl TilesState {
                 2 * std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             )),
             embed_origins: Arc::from([]),
+            basemap_style: None,
         }
     }
 
@@ -93,6 +97,19 @@ impl TilesState {
     /// The origins that may frame every procedure's map.
     pub fn embed_origins(&self) -> &[String] {
         &self.embed_origins
+    }
+
+    /// Names a basemap's MapLibre style (an absolute http(s) URL, checked
+    /// by the caller) in `/style.json`, for the pages to draw below
+    /// partimap's layers.
+    pub fn with_basemap_style(mut self, style: Option<url::Url>) -> Self {
+        self.basemap_style = style.map(Arc::new);
+        self
+    }
+
+    /// The basemap's style, when one is configured.
+    pub fn basemap_style(&self) -> Option<&url::Url> {
+        self.basemap_style.as_deref()
     }
 
     /// Waits for a turn to render or compress a tile (see

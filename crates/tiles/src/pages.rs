@@ -17,8 +17,13 @@ const OVERVIEW_JS: &str = include_str!("../web/overview.js");
 const OVERVIEW_CSS: &str = include_str!("../web/overview.css");
 const EMBED_HTML: &str = include_str!("../web/embed.html");
 const EMBED_JS: &str = include_str!("../web/embed.js");
+const EMBED_LOADER_JS: &str = include_str!("../web/embed-loader.js");
 const PATTERNS_JS: &str = include_str!("../web/patterns.js");
 const I18N_JS: &str = include_str!("../web/i18n.js");
+const BASEMAP_JS: &str = include_str!("../web/basemap.js");
+/// NRW's state boundary (Natural Earth, public domain; see data/README.md),
+/// the style's `nrw-outline` source: the map's ground without a basemap.
+pub const NRW_OUTLINE: &str = include_str!("../../../data/nrw-outline.geojson");
 const MAPLIBRE_JS: &[u8] =
     include_bytes!(concat!(env!("PARTIMAP_MAPLIBRE_DIST"), "/maplibre-gl.js"));
 const MAPLIBRE_CSS: &[u8] =
@@ -35,6 +40,18 @@ pub fn router(state: TilesState) -> Router {
         .route(
             "/assets/i18n.js",
             get(|| async { asset(I18N_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/basemap.js",
+            get(|| async { asset(BASEMAP_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/nrw-outline.geojson",
+            get(|| async { asset(NRW_OUTLINE.as_bytes(), "application/geo+json") }),
+        )
+        .route(
+            "/assets/embed-loader.js",
+            get(|| async { asset(EMBED_LOADER_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route(
             "/assets/embed.js",

@@ -2,6 +2,13 @@
 //! style). Both carry the filter of their query into the URLs they name, so
 //! that a portal embedding one procedure asks for `/style.json?procedure=7`
 //! and gets that procedure's tiles and bounds.
+//!
+//! The style draws NRW's outline (`/assets/nrw-outline.geojson`) on a plain
+//! background, so the map needs nothing from another host. With a basemap
+//! configured (`--basemap-style`), the style names it in its metadata
+//! (`partimap:basemap`) and the pages draw it below partimap's layers
+//! (`basemap.js`): the browser fetches the basemap from its host, the
+//! server never does.
 
 use axum::{
     Json, Router,
@@ -21,6 +28,12 @@ use crate::{TilesState, params, problem::HttpError, render, today};
 pub const NRW_BOUNDS: [f64; 4] = [5.86, 50.32, 9.46, 52.53];
 
 const STYLE_TEMPLATE: &str = include_str!("../web/style.json");
+
+/// Where the style template names partimap's base URL.
+const BASE_URL: &str = "__BASE_URL__";
+
+/// The metadata key naming the basemap's style URL.
+pub const BASEMAP_KEY: &str = "partimap:basemap";
 
 pub fn router(state: TilesState) -> Router {
     Router::new()
@@ -187,11 +200,17 @@ async fn style(
     // Checked here so that a bad filter fails at once, not in every tile.
     drop(params::parse(query.as_deref(), &state.index())?);
     let base = state.base_url(&headers);
-    let text = STYLE_TEMPLATE.replace(
-        "__BASE_URL__/tiles.json",
-        &format!("{base}/tiles.json{}", canonical_query(query.as_deref())),
-    );
-    let value: Value = serde_json::from_str(&text).map_err(|e| HttpError::internal(&e))?;
+    // The tile source carries the filter; the outline is the same for all.
+    let text = STYLE_TEMPLATE
+        .replace(
+            &format!("{BASE_URL}/tiles.json"),
+            &format!("{base}/tiles.json{}", canonical_query(query.as_deref())),
+        )
+        .replace(BASE_URL, &base);
+    let mut value: Value = serde_json::from_str(&text).map_err(|e| HttpError::internal(&e))?;
+    if let Some(basemap) = state.basemap_style() {
+        value["metadata"][BASEMAP_KEY] = Value::String(basemap.to_string());
+    }
     Ok(json_response(value))
 }
 
@@ -200,15 +219,90 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_style_template_is_json_with_one_source() {
+    fn the_style_template_has_the_tiles_and_the_outline_and_nothing_else() {
         let style: Value = serde_json::from_str(STYLE_TEMPLATE).unwrap();
         assert_eq!(style["version"], 8);
         assert_eq!(
             style["sources"]["partimap"]["url"],
             "__BASE_URL__/tiles.json"
         );
-        assert_eq!(style["sources"].as_object().unwrap().len(), 1);
+        assert_eq!(style["sources"]["nrw-outline"]["type"], "geojson");
+        assert_eq!(
+            style["sources"]["nrw-outline"]["data"],
+            "__BASE_URL__/assets/nrw-outline.geojson"
+        );
+        assert_eq!(style["sources"].as_object().unwrap().len(), 2);
         assert!(style.get("glyphs").is_none() && style.get("sprite").is_none());
+        assert!(style["metadata"].get(BASEMAP_KEY).is_none());
+        // Every URL in the template is partimap's own.
+        for source in style["sources"].as_object().unwrap().values() {
+            let url = source.get("url").or(source.get("data")).unwrap();
+            assert!(url.as_str().unwrap().starts_with(BASE_URL), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_outline_lies_above_the_background_and_below_the_procedures() {
+        let style: Value = serde_json::from_str(STYLE_TEMPLATE).unwrap();
+        let layers = style["layers"].as_array().unwrap();
+        let ids: Vec<&str> = layers.iter().map(|l| l["id"].as_str().unwrap()).collect();
+        assert_eq!(
+            ids[..4],
+            [
+                "background",
+                "nrw-outline-fill",
+                "nrw-outline-line",
+                "procedure-areas"
+            ]
+        );
+        assert_eq!(layers[1]["source"], "nrw-outline");
+        assert_eq!(layers[2]["source"], "nrw-outline");
+        assert!(
+            ids[3..]
+                .iter()
+                .all(|id| !id.starts_with("nrw-outline") && *id != "background")
+        );
+    }
+
+    /// WCAG 2.x relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap()) / 255.0;
+            if c <= 0.040_45 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn the_border_has_non_text_contrast_on_both_sides() {
+        assert!((contrast("#ffffff", "#000000") - 21.0).abs() < 1e-9);
+        let style: Value = serde_json::from_str(STYLE_TEMPLATE).unwrap();
+        let paint = |id: &str, key: &str| {
+            let layer = style["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["id"] == id)
+                .unwrap();
+            layer["paint"][key].as_str().unwrap().to_owned()
+        };
+        let line = paint("nrw-outline-line", "line-color");
+        for side in [
+            paint("background", "background-color"),
+            paint("nrw-outline-fill", "fill-color"),
+        ] {
+            let ratio = contrast(&line, &side);
+            assert!(ratio >= 3.0, "{line} on {side}: {ratio:.2}");
+        }
     }
 
     #[test]

@@ -89,7 +89,15 @@ async fn get(
     uri: &str,
     headers: &[(header::HeaderName, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let app = router(TilesState::new(fixture(), None, 0));
+    get_from(TilesState::new(fixture(), None, 0), uri, headers).await
+}
+
+async fn get_from(
+    state: TilesState,
+    uri: &str,
+    headers: &[(header::HeaderName, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let app = router(state);
     let mut request = Request::get(uri);
     for (name, value) in headers {
         request = request.header(name, *value);
@@ -319,6 +327,95 @@ async fn tilejson_carries_the_filter_and_fits_the_procedure() {
 }
 
 #[tokio::test]
+async fn the_style_draws_the_outline_and_names_a_configured_basemap() {
+    let host = [(header::HOST, "karte.example:8080")];
+    let (status, _, body) = get("/style.json?status=running", &host).await;
+    assert_eq!(status, StatusCode::OK);
+    let plain: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        plain["sources"]["nrw-outline"]["data"],
+        "http://karte.example:8080/assets/nrw-outline.geojson",
+        "absolute, without the filter"
+    );
+    assert_eq!(
+        plain["sources"]["partimap"]["url"],
+        "http://karte.example:8080/tiles.json?status=running"
+    );
+    assert!(!String::from_utf8(body).unwrap().contains("__BASE_URL__"));
+    assert!(plain["metadata"].get("partimap:basemap").is_none());
+
+    let behind_proxy = TilesState::new(fixture(), Some("https://karte.nrw.example/".into()), 0);
+    let (_, _, body) = get_from(behind_proxy, "/style.json", &host).await;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["sources"]["nrw-outline"]["data"],
+        "https://karte.nrw.example/assets/nrw-outline.geojson"
+    );
+
+    let basemap = "https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json";
+    let state =
+        TilesState::new(fixture(), None, 0).with_basemap_style(Some(basemap.parse().unwrap()));
+    let (status, _, body) = get_from(state, "/style.json?procedure=7", &host).await;
+    assert_eq!(status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["metadata"]["partimap:basemap"], basemap);
+    // Otherwise the same style: the pages put the basemap below it.
+    assert_eq!(v["layers"], plain["layers"]);
+    assert_eq!(v["sources"]["nrw-outline"], plain["sources"]["nrw-outline"]);
+}
+
+#[tokio::test]
+async fn the_outline_is_one_polygon_around_nrw() {
+    let (status, headers, body) = get("/assets/nrw-outline.geojson", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/geo+json");
+    assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=300");
+    let text = String::from_utf8(body).unwrap();
+    let geojson: geojson::GeoJson = text.parse().unwrap();
+    let geojson::GeoJson::FeatureCollection(collection) = geojson else {
+        panic!("not a FeatureCollection");
+    };
+    assert_eq!(collection.features.len(), 1);
+    let feature = &collection.features[0];
+    assert_eq!(feature.property("name").unwrap(), "Nordrhein-Westfalen");
+    assert!(
+        feature
+            .property("license")
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .contains("public domain")
+    );
+    let polygon = geo::Polygon::<f64>::try_from(feature.geometry.clone().unwrap().value).unwrap();
+    let vertices = polygon.exterior().0.len() - 1;
+    assert!((300..=2000).contains(&vertices), "{vertices}");
+    let bbox = geo::BoundingRect::bounding_rect(&polygon).unwrap();
+    let got = [bbox.min().x, bbox.min().y, bbox.max().x, bbox.max().y];
+    for (got, want) in got.iter().zip(partimap_tiles::tilejson::NRW_BOUNDS) {
+        assert!((got - want).abs() < 0.02, "{got:?} against {want}");
+    }
+    assert!(geo::Validation::is_valid(&polygon));
+    for (city, lon, lat) in [
+        ("Köln", 6.9583, 50.9375),
+        ("Siegen", 8.0243, 50.8748),
+        ("Münster", 7.6282, 51.9618),
+        ("Bielefeld", 8.5325, 52.0212),
+        ("Aachen", 6.0839, 50.7762),
+    ] {
+        assert!(
+            geo::Contains::contains(&polygon, &Point::new(lon, lat)),
+            "{city}"
+        );
+    }
+    for (city, lon, lat) in [("Koblenz", 7.5942, 50.3569), ("Venlo", 6.1681, 51.3704)] {
+        assert!(
+            !geo::Contains::contains(&polygon, &Point::new(lon, lat)),
+            "{city}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_page_and_its_assets_are_served_from_the_binary() {
     for (uri, content_type) in [
         ("/", "text/html; charset=utf-8"),
@@ -326,6 +423,8 @@ async fn the_page_and_its_assets_are_served_from_the_binary() {
         ("/assets/maplibre-gl.css", "text/css; charset=utf-8"),
         ("/assets/overview.js", "text/javascript; charset=utf-8"),
         ("/assets/overview.css", "text/css; charset=utf-8"),
+        ("/assets/basemap.js", "text/javascript; charset=utf-8"),
+        ("/assets/nrw-outline.geojson", "application/geo+json"),
     ] {
         let (status, headers, body) = get(uri, &[]).await;
         assert_eq!(status, StatusCode::OK, "{uri}");

@@ -31,6 +31,14 @@
     // Every status: a portal embeds its procedure before and after it runs.
     var query = 'procedure=' + id + '&status=upcoming,running,closed';
     var SOURCE_ID = 'partimap';
+    var I18N = window.partimapI18n || {
+        lang: 'de',
+        t: function (text, vars) {
+            return vars ? text.replace(/\{(\w+)\}/g, function (w, n) { return n in vars ? String(vars[n]) : w; }) : text;
+        },
+        mapLocale: function () { return {}; }
+    };
+    var t = I18N.t;
 
     function setStatus(text) {
         var status = document.getElementById('embed-status');
@@ -61,6 +69,19 @@
         window.parent.postMessage(message, host);
     }
 
+    // The page's height, for a host that lets the frame follow it
+    // (embed-loader.js); sent again whenever it changes.
+    var lastHeight = 0;
+    function tellHeight() {
+        var h = Math.ceil(document.documentElement.scrollHeight);
+        if (h === lastHeight) return;
+        lastHeight = h;
+        tell('partimap:resize', {height: h});
+    }
+    if (host && window.ResizeObserver) {
+        new ResizeObserver(function () { if (lastHeight) tellHeight(); }).observe(document.body);
+    }
+
     // "a & b" -> "a &amp; b": for the attribute of the snippet.
     function attribute(text) {
         return String(text).replace(/&/g, '&amp;').replace(/"/g, '&quot;')
@@ -71,16 +92,28 @@
         var details = document.getElementById('embed-snippet');
         var code = document.getElementById('embed-code');
         if (!details || !code || host) return;
-        var src = new URL(window.location.pathname, window.location.href).href;
-        code.value = '<iframe src="' + attribute(src) + '" title="' + attribute('Karte: ' + title) +
+        var page = new URL(window.location.pathname, window.location.href);
+        if (I18N.lang !== 'de') page.searchParams.set('lang', I18N.lang);
+        var frameTitle = t('Karte: {title}', {title: title});
+        code.value = '<iframe src="' + attribute(page.href) + '" title="' + attribute(frameTitle) +
             '" loading="lazy" width="100%" height="480" style="border:0"></iframe>';
+        // The optional script: it puts the same iframe into the element,
+        // lets its height follow the content and turns the map's messages
+        // into DOM events on the element (embed-loader.js).
+        var script = document.getElementById('embed-code-skript');
+        if (script) {
+            script.value = '<div data-partimap-procedure="' + attribute(id) + '" data-title="' + attribute(frameTitle) +
+                '"' + (I18N.lang !== 'de' ? ' data-lang="' + attribute(I18N.lang) + '"' : '') + '></div>\n' +
+                '<script src="' + attribute(new URL('/assets/embed-loader.js', window.location.href).href) +
+                '" async></' + 'script>';
+        }
         details.hidden = false;
     }
 
     var maplibregl = window.maplibregl;
     var container = document.getElementById('map');
     if (!container || typeof maplibregl === 'undefined') {
-        setStatus('Die Kartenbibliothek konnte nicht geladen werden.');
+        setStatus(t('Die Kartenbibliothek konnte nicht geladen werden.'));
         return;
     }
 
@@ -89,8 +122,8 @@
         return r.json();
     });
     procedureInfo.then(function (p) {
-        var title = p.title || 'Beteiligungsverfahren';
-        document.title = 'Karte: ' + title;
+        var title = p.title || t('Beteiligungsverfahren');
+        document.title = t('Karte: {title}', {title: title});
         var h1 = document.getElementById('embed-titel');
         if (h1) h1.textContent = title;
         showSnippet(title);
@@ -113,15 +146,9 @@
             dragRotate: false,
             pitchWithRotate: false,
             touchPitch: false,
-            locale: {
-                'CooperativeGesturesHandler.WindowsHelpText': 'Strg + Mausrad zum Zoomen der Karte verwenden',
-                'CooperativeGesturesHandler.MacHelpText': '⌘ + Mausrad zum Zoomen der Karte verwenden',
-                'CooperativeGesturesHandler.MobileHelpText': 'Zum Verschieben der Karte zwei Finger verwenden',
-                'NavigationControl.ZoomIn': 'Vergrößern',
-                'NavigationControl.ZoomOut': 'Verkleinern',
-                'Map.Title': 'Karte des Verfahrens. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.'
-            }
+            locale: I18N.mapLocale('Karte des Verfahrens. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.')
         });
+        if (window.partimapBasemap) window.partimapBasemap.attach(map);
         window.partimapMap = map;
         window.partimapIdle = false;
         map.on('style.load', function () {
@@ -137,6 +164,7 @@
                 ready = true;
                 setStatus('');
                 tell('partimap:ready', {});
+                tellHeight();
             }
         });
         procedureInfo.then(function (p) {
@@ -158,10 +186,13 @@
         });
     }).catch(function (err) {
         console.error(err);
-        setStatus('Die Karte konnte nicht geladen werden.');
+        setStatus(t('Die Karte konnte nicht geladen werden.'));
     });
 
     // --- The defect reporter ----------------------------------------------
+    // How far around the place reports of the same category are shown
+    // before sending (the API's duplicate rule looks 50 m around).
+    var NEARBY_M = 100;
     var FIELD_MESSAGES = {
         '/location': 'Der Ort liegt nicht im Gebiet dieses Mängelmelders. Bitte setzen Sie ihn auf der Karte.',
         '/category': 'Bitte wählen Sie eine Kategorie.',
@@ -200,20 +231,78 @@
         function place(lngLat) {
             if (!marker) {
                 marker = new maplibregl.Marker({draggable: true, color: '#1d4ed8'}).setLngLat(lngLat).addTo(map);
-                marker.getElement().setAttribute('aria-label', 'Ort der Meldung');
+                marker.getElement().setAttribute('aria-label', t('Ort der Meldung'));
                 marker.on('dragend', function () {
                     show(marker.getLngLat());
+                    nearby();
                 });
             } else {
                 marker.setLngLat(lngLat);
             }
             show(marker.getLngLat());
+            nearby();
         }
 
         function show(lngLat) {
             lon.value = lngLat.lng.toFixed(6);
             lat.value = lngLat.lat.toFixed(6);
         }
+
+        // Before sending: the public reports of the chosen category within
+        // NEARBY_M of the place (OGC API – Features, the map's filters), so
+        // that a citizen sees a defect is known before reporting it again.
+        var nearbyBox = document.getElementById('melden-naehe');
+        var nearbyTitle = document.getElementById('melden-naehe-titel');
+        var nearbyList = document.getElementById('melden-naehe-liste');
+        var nearbyRequest = 0;
+        function metres(a, b) {
+            var rad = Math.PI / 180;
+            var x = (b.lng - a.lng) * rad * Math.cos((a.lat + b.lat) / 2 * rad);
+            var y = (b.lat - a.lat) * rad;
+            return Math.sqrt(x * x + y * y) * 6371008.8;
+        }
+        function nearby() {
+            var request = ++nearbyRequest;
+            if (!marker || !category.value) {
+                nearbyBox.hidden = true;
+                return;
+            }
+            var at = marker.getLngLat();
+            var dLat = NEARBY_M / 111320;
+            var dLon = dLat / Math.cos(at.lat * Math.PI / 180);
+            var bbox = [at.lng - dLon, at.lat - dLat, at.lng + dLon, at.lat + dLat]
+                .map(function (v) { return v.toFixed(6); }).join(',');
+            fetch('/ogc/collections/reports/items?f=json&limit=50&procedure=' + id +
+                '&category=' + encodeURIComponent(category.value) + '&bbox=' + bbox).then(function (r) {
+                if (!r.ok) throw new Error('HTTP ' + r.status);
+                return r.json();
+            }).then(function (answer) {
+                if (request !== nearbyRequest) return;
+                var found = (answer.features || []).map(function (f) {
+                    var c = f.geometry.coordinates;
+                    return {id: f.id, d: metres(at, {lng: c[0], lat: c[1]}), props: f.properties || {}};
+                }).filter(function (r) { return r.d <= NEARBY_M; })
+                    .sort(function (a, b) { return a.d - b.d; }).slice(0, 5);
+                while (nearbyList.firstChild) nearbyList.removeChild(nearbyList.firstChild);
+                var label = category.options[category.selectedIndex] ? category.options[category.selectedIndex].textContent : category.value;
+                if (!found.length) {
+                    nearbyTitle.textContent = t('In der Nähe ist in dieser Kategorie noch nichts gemeldet.');
+                } else {
+                    nearbyTitle.textContent = t('In der Nähe gemeldet ({category}):', {category: label});
+                    for (var i = 0; i < found.length; i++) {
+                        var li = document.createElement('li');
+                        li.textContent = (found[i].props.description ? '„' + found[i].props.description + '“' : t('ohne Beschreibung')) +
+                            ' – ' + t('{d} m entfernt', {d: Math.round(found[i].d)});
+                        nearbyList.appendChild(li);
+                    }
+                }
+                nearbyBox.hidden = false;
+                window.partimapNearby = found.map(function (r) { return {id: r.id, distance: Math.round(r.d)}; });
+            }, function (err) {
+                console.warn('nearby reports could not be loaded', err);
+            });
+        }
+        category.addEventListener('change', nearby);
 
         function typed() {
             var x = Number(lon.value.replace(',', '.'));
@@ -254,7 +343,7 @@
         function send(insist) {
             clearErrors();
             if (!marker) {
-                fieldError('/location', 'Bitte setzen Sie zuerst den Ort auf der Karte.');
+                fieldError('/location', t('Bitte setzen Sie zuerst den Ort auf der Karte.'));
                 return;
             }
             var at = marker.getLngLat();
@@ -266,7 +355,7 @@
             if (email.value.trim() !== '') body.contact_email = email.value.trim();
             if (insist) body.insist = true;
             sendButton.disabled = true;
-            notice.textContent = 'Die Meldung wird gesendet …';
+            notice.textContent = t('Die Meldung wird gesendet …');
             fetch('/api/v1/procedures/' + id + '/reports', {
                 method: 'POST',
                 headers: {'Content-Type': 'application/json'},
@@ -281,7 +370,7 @@
             }, function (err) {
                 sendButton.disabled = false;
                 console.warn('the report could not be sent', err);
-                notice.textContent = 'Die Meldung konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal.';
+                notice.textContent = t('Die Meldung konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal.');
             });
         }
 
@@ -290,8 +379,8 @@
                 window.partimapLastReport = answer;
                 var published = answer.properties && answer.properties.status === 'published';
                 notice.textContent = published
-                    ? 'Danke! Ihre Meldung ist eingegangen und auf der Karte zu sehen.'
-                    : 'Danke! Ihre Meldung ist eingegangen. Sie erscheint auf der Karte, sobald sie geprüft ist.';
+                    ? t('Danke! Ihre Meldung ist eingegangen und auf der Karte zu sehen.')
+                    : t('Danke! Ihre Meldung ist eingegangen. Sie erscheint auf der Karte, sobald sie geprüft ist.');
                 description.value = '';
                 var source = map.getSource(SOURCE_ID);
                 if (source && source.setUrl) {
@@ -303,10 +392,10 @@
             }
             if (status === 409 && answer.duplicate) {
                 var d = Math.round(Number(answer.distance_m) || 0);
-                notice.textContent = 'In ' + d + ' m Entfernung wurde dasselbe bereits gemeldet' +
-                    (answer.duplicate.properties && answer.duplicate.properties.description
-                        ? ': „' + answer.duplicate.properties.description + '“' : '') +
-                    '. Ist es derselbe Mangel, brauchen Sie ihn nicht noch einmal zu melden.';
+                var earlier = answer.duplicate.properties && answer.duplicate.properties.description;
+                notice.textContent = earlier
+                    ? t('In {d} m Entfernung wurde dasselbe bereits gemeldet: „{text}“. Ist es derselbe Mangel, brauchen Sie ihn nicht noch einmal zu melden.', {d: d, text: earlier})
+                    : t('In {d} m Entfernung wurde dasselbe bereits gemeldet. Ist es derselbe Mangel, brauchen Sie ihn nicht noch einmal zu melden.', {d: d});
                 insistButton.hidden = false;
                 return;
             }
@@ -314,19 +403,18 @@
                 var unplaced = [];
                 for (var i = 0; i < answer.problems.length; i++) {
                     var p = answer.problems[i];
-                    var text = FIELD_MESSAGES[p.pointer] || String(p.message);
+                    var text = FIELD_MESSAGES[p.pointer] ? t(FIELD_MESSAGES[p.pointer]) : String(p.message);
                     if (!fieldError(p.pointer, text)) unplaced.push(String(p.message));
                 }
-                notice.textContent = 'Bitte prüfen Sie die markierten Angaben.' +
+                notice.textContent = t('Bitte prüfen Sie die markierten Angaben.') +
                     (unplaced.length ? ' ' + unplaced.join('; ') : '');
                 return;
             }
             if (status === 429) {
-                notice.textContent = 'Sie haben in kurzer Zeit viele Meldungen gesendet. Bitte versuchen Sie es später noch einmal.';
+                notice.textContent = t('Sie haben in kurzer Zeit viele Meldungen gesendet. Bitte versuchen Sie es später noch einmal.');
                 return;
             }
-            notice.textContent = 'Die Meldung wurde nicht angenommen: ' +
-                String(answer.detail || ('HTTP ' + status));
+            notice.textContent = t('Die Meldung wurde nicht angenommen: {detail}', {detail: String(answer.detail || ('HTTP ' + status))});
         }
 
         form.addEventListener('submit', function (e) {

@@ -424,6 +424,7 @@
             pitchWithRotate: false,
             touchPitch: false
         });
+        if (window.partimapBasemap) window.partimapBasemap.attach(map);
     } catch (err) {
         // Most likely no WebGL.
         console.error(err);
@@ -434,7 +435,8 @@
     window.partimapMap = map;
     window.partimapIdle = false;
 
-    // North always up: there is no basemap to orient oneself by.
+    // North always up: the plain ground (and most basemaps) give nothing
+    // to orient a turned map by.
     map.touchZoomRotate.disableRotation();
     map.keyboard.disableRotation();
     map.addControl(new maplibregl.NavigationControl({showCompass: false}), 'top-right');
