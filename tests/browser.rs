@@ -30,11 +30,93 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
     let screenshot = out.join("overview.png");
     let url = server.url("/");
     // The list beside the map fills itself from the API once the map is
-    // idle: wait (up to 5 s) for its entries.
-    let list = "() => new Promise((done) => { let n = 0; const t = setInterval(() => { \
-        const items = Array.from(document.querySelectorAll('#verfahren-liste li')).map((li) => li.textContent); \
-        if (items.length || ++n > 100) { clearInterval(t); \
-        done({items, status: document.getElementById('verfahren-status').textContent}); } }, 50); })";
+    // idle: wait (up to 5 s) for its entries. Then the pixels: on a grid
+    // over the map, every point where exactly one procedure area is drawn
+    // (no outline, point, report or border near it) must show the colour
+    // the legend gives its kind over the white of NRW (a blend of the two:
+    // the translucent fill, the pattern's lines), and every point where no
+    // procedure is drawn the plain ground — read from the WebGL canvas right
+    // after a frame is drawn. Last the map goes to zoom 6 for the
+    // screenshot.
+    let eval = r#"async () => {
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        await until(() => document.querySelectorAll('#verfahren-liste li').length > 0);
+        const items = Array.from(document.querySelectorAll('#verfahren-liste li')).map((li) => li.textContent);
+        const status = document.getElementById('verfahren-status').textContent;
+
+        const hex = (h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16));
+        // The colours the legend gives each kind (the swatch beside its box).
+        const colours = {};
+        for (const input of document.querySelectorAll('#auswahl input[name="kind"]')) {
+            const swatch = input.parentElement.querySelector('.swatch');
+            colours[input.value] = hex(getComputedStyle(swatch).getPropertyValue('--swatch').trim());
+        }
+        const white = [255, 255, 255];
+        const ground = hex(map.getStyle().layers.find((l) => l.id === 'background').paint['background-color']);
+        const canvas = map.getCanvas();
+        const ratio = canvas.width / canvas.clientWidth;
+        const others = ['procedure-outlines', 'procedure-points', 'report-clusters', 'reports', 'nrw-outline-line'];
+        const result = {areaPoints: 0, areaMatches: 0, kinds: {}, groundPoints: 0, groundMatches: 0, misses: [], views: 0};
+        const settled = async () => { await sleep(100); await until(() => map.loaded() && map.areTilesLoaded() && !map.isMoving()); };
+        // How far a colour is from the segment white..kind colour, and where on it.
+        const onSegment = (rgb, from, to) => {
+            const d = to.map((v, i) => v - from[i]);
+            const q = rgb.map((v, i) => v - from[i]);
+            const a = q.reduce((s, v, i) => s + v * d[i], 0) / d.reduce((s, v) => s + v * v, 0);
+            const off = Math.sqrt(q.reduce((s, v, i) => s + (v - a * d[i]) ** 2, 0));
+            return {a, off};
+        };
+        // The statewide view, then Köln, Siegen and Dortmund up close.
+        const views = [null, [6.96, 50.94, 11], [8.02, 50.87, 11], [7.47, 51.51, 10]];
+        for (const view of views) {
+        if (view) { map.jumpTo({center: [view[0], view[1]], zoom: view[2]}); await settled(); }
+        result.views++;
+        const points = [];
+        for (let y = 8; y < canvas.clientHeight; y += 16) {
+            for (let x = 8; x < canvas.clientWidth; x += 16) {
+                const box = [[x - 3, y - 3], [x + 3, y + 3]];
+                const near = map.queryRenderedFeatures(box, {layers: others});
+                const areas = map.queryRenderedFeatures([x, y], {layers: ['procedure-areas']});
+                const nrw = map.queryRenderedFeatures([x, y], {layers: ['nrw-outline-fill']}).length > 0;
+                if (near.length) continue;
+                const inBox = map.queryRenderedFeatures(box, {layers: ['procedure-areas']});
+                if (areas.length === 1 && inBox.length === 1) points.push({x, y, kind: areas[0].properties.kind});
+                else if (areas.length === 0 && inBox.length === 0) points.push({x, y, kind: null, nrw});
+            }
+        }
+        const read = await new Promise((resolve) => {
+            map.once('render', () => {
+                const gl = canvas.getContext('webgl2') || canvas.getContext('webgl');
+                const px = new Uint8Array(4);
+                resolve(points.map((p) => {
+                    gl.readPixels(Math.round(p.x * ratio), Math.round(canvas.height - p.y * ratio), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+                    return Object.assign({rgb: [px[0], px[1], px[2]]}, p);
+                }));
+            });
+            map.triggerRepaint();
+        });
+        for (const p of read) {
+            if (p.kind) {
+                result.areaPoints++;
+                const {a, off} = onSegment(p.rgb, white, colours[p.kind]);
+                if (a >= 0.1 && a <= 1.05 && off <= 12) {
+                    result.areaMatches++;
+                    result.kinds[p.kind] = (result.kinds[p.kind] || 0) + 1;
+                } else if (result.misses.length < 10) result.misses.push(p);
+            } else {
+                result.groundPoints++;
+                const want = p.nrw ? white : ground;
+                if (p.rgb.every((v, i) => Math.abs(v - want[i]) <= 3)) result.groundMatches++;
+                else if (result.misses.length < 10) result.misses.push(p);
+            }
+        }
+        }
+        map.jumpTo({center: [7.55, 51.45], zoom: 6});
+        await settled();
+        return {items, status, pixels: result, zoom: map.getZoom()};
+    }"#;
     let check = node(
         "browser-check.mjs",
         &[
@@ -42,10 +124,36 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
             "--screenshot",
             screenshot.to_str().unwrap(),
             "--eval",
-            list,
+            eval,
         ],
     );
 
+    // Pixels of each procedure's colour where it lies, the ground elsewhere.
+    let pixels = &check["eval"]["pixels"];
+    let (area_points, area_matches) = (
+        pixels["areaPoints"].as_u64().unwrap(),
+        pixels["areaMatches"].as_u64().unwrap(),
+    );
+    assert!(area_points >= 50, "points inside single areas: {pixels}");
+    assert!(
+        area_matches * 100 >= area_points * 97,
+        "a procedure's colour where it lies: {pixels}"
+    );
+    assert!(
+        pixels["kinds"].as_object().unwrap().len() >= 3,
+        "several kinds' colours seen: {pixels}"
+    );
+    let (ground_points, ground_matches) = (
+        pixels["groundPoints"].as_u64().unwrap(),
+        pixels["groundMatches"].as_u64().unwrap(),
+    );
+    assert!(ground_points >= 500, "{pixels}");
+    assert!(
+        ground_matches * 100 >= ground_points * 99,
+        "the plain ground where no procedure lies: {pixels}"
+    );
+    // The screenshot shows the whole state at zoom 6.
+    assert_eq!(check["eval"]["zoom"], 6.0, "{check}");
     assert_eq!(check["loaded"], true, "{check}");
     assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
     assert_eq!(check["page_errors"], serde_json::json!([]), "{check}");
