@@ -620,6 +620,7 @@ fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english()
         heading: $('#melden-titel').textContent,
         send: $('#melden-senden').textContent,
         lang: document.documentElement.lang,
+        address: !$('#melden-adresse-zeile').hidden,
     }};
 }}"#
     );
@@ -644,6 +645,10 @@ fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english()
     assert_eq!(e["lang"], "en", "{check}");
     assert_eq!(e["heading"], "Report a defect", "{check}");
     assert_eq!(e["send"], "Send report", "{check}");
+    assert_eq!(
+        e["address"], false,
+        "no geocoder, no address field: {check}"
+    );
     assert!(
         e["title"]
             .as_str()
@@ -660,6 +665,230 @@ fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english()
             && e["items"][0].as_str().unwrap().ends_with("0 m away"),
         "{check}"
     );
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}
+
+/// A stand-in for a third party (a basemap's host, a geocoder) on another
+/// port of this host, so another origin: it answers every request with
+/// `answer(path)` (content type, body), allows any origin to read it
+/// (CORS, as such services do), and records the paths asked for.
+#[allow(clippy::unwrap_used, reason = "test helper: a panic fails the test")]
+fn third_party(
+    answer: fn(&str) -> (&'static str, String),
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = asked.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 8192];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let head = String::from_utf8_lossy(&request[..n]);
+            let path = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            log.lock().unwrap().push(path.clone());
+            let (content_type, body) = answer(&path);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\naccess-control-allow-origin: *\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (origin, asked)
+}
+
+/// A configured basemap is drawn below partimap's layers: the overview
+/// started with `--basemap-style` (a stand-in basemap host on another
+/// origin) has the basemap's layers, prefixed, under the procedures, its
+/// ground in place of partimap's, its relative data URL resolved against
+/// the style's; the browser asks the basemap's host for its style and data
+/// only — the one third party the operator chose.
+#[test]
+fn a_configured_basemap_is_drawn_below_the_procedures() {
+    let (basemap, asked) = third_party(|path| {
+        if path.ends_with("/land.geojson") {
+            (
+                "application/geo+json",
+                r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Polygon","coordinates":[[[2,47],[15,47],[15,56],[2,56],[2,47]]]}}]}"#.to_owned(),
+            )
+        } else {
+            (
+                "application/json",
+                r##"{"version":8,"name":"Stand-in basemap","sources":{"land":{"type":"geojson","data":"land.geojson","attribution":"Stand-in basemap"}},"layers":[{"id":"ground","type":"background","paint":{"background-color":"#dde8f0"}},{"id":"land","type":"fill","source":"land","paint":{"fill-color":"#e4eedd"}}]}"##.to_owned(),
+            )
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--basemap-style",
+        &format!("{basemap}/styles/basemap.json"),
+    ]);
+    let eval = r#"async () => {
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const drawn = await until(() => map.getLayer('basemap:land') && map.loaded() && map.areTilesLoaded());
+        const layers = map.getStyle().layers.map((l) => l.id);
+        // A point with nothing of partimap's near it: the basemap's land.
+        const canvas = map.getCanvas();
+        const rgb = await new Promise((resolve) => {
+            map.once('render', () => {
+                const gl = canvas.getContext('webgl2') || canvas.getContext('webgl');
+                const px = new Uint8Array(4);
+                const at = map.project([9.3, 50.45]);
+                const ratio = canvas.width / canvas.clientWidth;
+                gl.readPixels(Math.round(at.x * ratio), Math.round(canvas.height - at.y * ratio), 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+                resolve([px[0], px[1], px[2]]);
+            });
+            map.triggerRepaint();
+        });
+        return {drawn, layers, rgb, attribution: document.querySelector('.maplibregl-ctrl-attrib').textContent};
+    }"#;
+    let check = node("browser-check.mjs", &[&server.url("/"), "--eval", eval]);
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    let e = &check["eval"];
+    assert_eq!(e["drawn"], true, "{check}");
+    let layers: Vec<&str> = e["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let at = |id: &str| {
+        layers
+            .iter()
+            .position(|l| *l == id)
+            .unwrap_or_else(|| panic!("{id} in {layers:?}"))
+    };
+    assert!(at("basemap:ground") < at("basemap:land"), "{layers:?}");
+    assert!(at("basemap:land") < at("nrw-outline-line"), "{layers:?}");
+    assert!(at("nrw-outline-line") < at("procedure-areas"), "{layers:?}");
+    assert!(
+        !layers.contains(&"background") && !layers.contains(&"nrw-outline-fill"),
+        "the basemap draws the ground: {layers:?}"
+    );
+    // #e4eedd, the stand-in's land, near Siegen's south-east where no
+    // procedure is drawn.
+    assert_eq!(e["rgb"], serde_json::json!([0xe4, 0xee, 0xdd]), "{check}");
+    assert!(
+        e["attribution"]
+            .as_str()
+            .unwrap()
+            .contains("Stand-in basemap"),
+        "{check}"
+    );
+    // The browser asked the basemap's host for its style and its data, and
+    // no other host than partimap's and the basemap's.
+    let asked = asked.lock().unwrap().clone();
+    assert!(
+        asked.contains(&"/styles/basemap.json".to_owned()),
+        "{asked:?}"
+    );
+    assert!(
+        asked.contains(&"/styles/land.geojson".to_owned()),
+        "{asked:?}"
+    );
+    for url in check["third_party_requests"].as_array().unwrap() {
+        let url = url.as_str().unwrap();
+        assert!(url.starts_with(&basemap), "{url}: {check}");
+    }
+}
+
+/// Where a geocoder is configured, the reporter takes an address: typed,
+/// searched (the browser asks the geocoder — a stand-in on another origin
+/// answering as Nominatim does — with the text and the map's view), a hit
+/// chosen places the marker there and fills the coordinates. Without one
+/// the address field is not offered (the other reporter tests).
+#[test]
+fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
+    let (geocoder, asked) = third_party(|_| {
+        (
+            "application/json",
+            r#"[{"display_name":"Koblenzer Straße 5, 57072 Siegen","lat":"50.8602","lon":"8.0108"},{"display_name":"Koblenzer Straße 5, 56073 Koblenz","lat":"50.3480","lon":"7.5760"}]"#.to_owned(),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with(&[
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--geocoder-url",
+        &format!("{geocoder}/search"),
+    ]);
+    let id = reporter(&server, "Mängelmelder Siegen");
+    let eval = r#"async () => {
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const $ = (s) => document.querySelector(s);
+        const offered = await until(() => !$('#melden').hidden && !$('#melden-adresse-zeile').hidden);
+        $('#melden-adresse').value = 'Koblenzer Straße 5';
+        $('#melden-adresse-suchen').click();
+        const found = await until(() => document.querySelectorAll('#melden-adresse-treffer button').length === 2);
+        const hits = Array.from(document.querySelectorAll('#melden-adresse-treffer button')).map((b) => b.textContent);
+        const note = $('#melden-adresse-hinweis').textContent;
+        document.querySelector('#melden-adresse-treffer button').click();
+        return {offered, found, hits, note, lon: $('#melden-lon').value, lat: $('#melden-lat').value,
+            marker: !!document.querySelector('.maplibregl-marker'), placed: $('#melden-adresse-hinweis').textContent};
+    }"#;
+    let check = node(
+        "browser-check.mjs",
+        &[
+            &server.url(&format!("/embed/procedures/{id}")),
+            "--eval",
+            eval,
+            "--axe",
+        ],
+    );
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    let e = &check["eval"];
+    assert_eq!(e["offered"], true, "{check}");
+    assert_eq!(e["found"], true, "{check}");
+    assert_eq!(
+        e["hits"],
+        serde_json::json!([
+            "Koblenzer Straße 5, 57072 Siegen",
+            "Koblenzer Straße 5, 56073 Koblenz"
+        ]),
+        "{check}"
+    );
+    assert_eq!(
+        e["note"], "2 Treffer – wählen Sie einen, um den Ort zu setzen:",
+        "{check}"
+    );
+    assert_eq!(e["lon"], "8.010800", "{check}");
+    assert_eq!(e["lat"], "50.860200", "{check}");
+    assert_eq!(e["marker"], true, "{check}");
+    assert_eq!(
+        e["placed"],
+        "Ort gesetzt: Koblenzer Straße 5, 57072 Siegen. Ziehen Sie die Markierung, um ihn zu korrigieren.",
+        "{check}"
+    );
+    // The geocoder was asked once, with the text and the map's view.
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    let url = reqwest::Url::parse(&format!("{geocoder}{}", asked[0])).unwrap();
+    let query: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(url.path(), "/search", "{asked:?}");
+    assert_eq!(query["q"], "Koblenzer Straße 5", "{asked:?}");
+    assert_eq!(query["format"], "jsonv2", "{asked:?}");
+    assert_eq!(query["viewbox"].split(',').count(), 4, "{asked:?}");
+    for url in check["third_party_requests"].as_array().unwrap() {
+        assert!(url.as_str().unwrap().starts_with(&geocoder), "{check}");
+    }
     let violations = check["axe"]["violations"]
         .as_array()
         .unwrap_or_else(|| panic!("axe ran: {check}"));

@@ -32,7 +32,7 @@ pub enum LogFormat {
 pub struct ServeArgs {
     /// A TOML configuration file (keys: bind, database_url, data_dir,
     /// public_url, load_sample, log_format, tile_cache_mb, reports_per_hour,
-    /// trust_forwarded_for, embed_origins, basemap_style).
+    /// trust_forwarded_for, embed_origins, basemap_style, geocoder_url).
     #[arg(long, env = "PARTIMAP_CONFIG")]
     pub config: Option<PathBuf>,
     /// The address to listen on [default: 127.0.0.1:8080].
@@ -71,6 +71,13 @@ pub struct ServeArgs {
     /// it [default: none, a plain background with NRW's outline].
     #[arg(long, env = "PARTIMAP_BASEMAP_STYLE", value_name = "URL")]
     pub basemap_style: Option<String>,
+    /// An address search for the defect reporter (an http(s) URL of a
+    /// Nominatim-style search answering JSON or GeoJSON, e.g.
+    /// https://nominatim.openstreetmap.org/search; `{query}` in it is
+    /// replaced by the typed address, else `q=` is added), which the
+    /// browser asks [default: none, place by map or coordinates only].
+    #[arg(long, env = "PARTIMAP_GEOCODER_URL", value_name = "URL")]
+    pub geocoder_url: Option<String>,
     /// Do not load the sample data into a new, empty store.
     #[arg(long)]
     pub no_sample: bool,
@@ -95,6 +102,7 @@ struct FileConfig {
     trust_forwarded_for: Option<bool>,
     embed_origins: Option<Vec<String>>,
     basemap_style: Option<String>,
+    geocoder_url: Option<String>,
 }
 
 /// The checked configuration of `partimap serve`.
@@ -113,17 +121,33 @@ pub struct Config {
     pub embed_origins: Vec<String>,
     /// A basemap's style, named in `/style.json` for the pages.
     pub basemap_style: Option<url::Url>,
+    /// An address search for the defect reporter, named in `/style.json`.
+    pub geocoder_url: Option<url::Url>,
 }
 
 /// A basemap style's URL: absolute http(s), with a host, without
 /// credentials (every browser reads it from `/style.json`) or whitespace.
 fn basemap_style(text: &str) -> anyhow::Result<url::Url> {
-    let refused = || {
-        anyhow::anyhow!(
-            "basemap style {text:?} must be an absolute http(s) URL of a MapLibre style, \
-             e.g. https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json"
-        )
-    };
+    browser_url(
+        text,
+        "basemap style",
+        "a MapLibre style, e.g. https://sgx.geodatenzentrum.de/gdz_basemapde_vektor/styles/bm_web_col.json",
+    )
+}
+
+/// A geocoder's URL, checked as a basemap's.
+fn geocoder_url(text: &str) -> anyhow::Result<url::Url> {
+    browser_url(
+        text,
+        "geocoder URL",
+        "a Nominatim-style search, e.g. https://nominatim.openstreetmap.org/search",
+    )
+}
+
+/// A URL every browser of the pages fetches: absolute http(s), with a host,
+/// without credentials or whitespace; `what` and `of` word the message.
+fn browser_url(text: &str, what: &str, of: &str) -> anyhow::Result<url::Url> {
+    let refused = || anyhow::anyhow!("{what} {text:?} must be an absolute http(s) URL of {of}");
     if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(refused());
     }
@@ -133,7 +157,7 @@ fn basemap_style(text: &str) -> anyhow::Result<url::Url> {
     }
     anyhow::ensure!(
         url.username().is_empty() && url.password().is_none(),
-        "basemap style {text:?} must not carry credentials: every browser reads it"
+        "{what} {text:?} must not carry credentials: every browser reads it"
     );
     Ok(url)
 }
@@ -183,6 +207,12 @@ impl Config {
             .as_deref()
             .map(basemap_style)
             .transpose()?;
+        let geocoder_url = args
+            .geocoder_url
+            .or(file.geocoder_url)
+            .as_deref()
+            .map(geocoder_url)
+            .transpose()?;
         let bind = match args.bind.or(file.bind) {
             Some(bind) => bind,
             None => DEFAULT_BIND.parse()?,
@@ -211,6 +241,7 @@ impl Config {
                 || file.trust_forwarded_for.unwrap_or(false),
             embed_origins,
             basemap_style,
+            geocoder_url,
         })
     }
 }
@@ -341,5 +372,53 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("must not carry credentials"), "{err}");
+    }
+
+    #[test]
+    fn the_geocoder_comes_from_the_file_or_the_flag_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("partimap.toml");
+        std::fs::write(
+            &file,
+            "geocoder_url = \"https://nominatim.openstreetmap.org/search\"\n",
+        )
+        .unwrap();
+        let c = load(&["--config", file.to_str().unwrap()]).unwrap();
+        assert_eq!(
+            c.geocoder_url.unwrap().as_str(),
+            "https://nominatim.openstreetmap.org/search"
+        );
+        let c = load(&[
+            "--config",
+            file.to_str().unwrap(),
+            "--geocoder-url",
+            "https://photon.example/api?q={query}&limit=5",
+        ])
+        .unwrap();
+        assert!(
+            c.geocoder_url
+                .unwrap()
+                .as_str()
+                .starts_with("https://photon.example/api?q=")
+        );
+        assert!(load(&[]).unwrap().geocoder_url.is_none());
+        for bad in ["nominatim.example/search", "javascript:alert(1)", ""] {
+            let err = load(&["--geocoder-url", bad]).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                format!(
+                    "geocoder URL {bad:?} must be an absolute http(s) URL of a Nominatim-style search, \
+                     e.g. https://nominatim.openstreetmap.org/search"
+                ),
+                "{bad}"
+            );
+        }
+        let err = load(&["--geocoder-url", "https://key:secret@geo.example/search"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "geocoder URL \"https://key:secret@geo.example/search\" must not carry credentials: every browser reads it"
+        );
     }
 }

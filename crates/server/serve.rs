@@ -73,7 +73,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.tile_cache_mb * 1024 * 1024,
     )
     .with_embed_origins(config.embed_origins.clone())
-    .with_basemap_style(config.basemap_style.clone());
+    .with_basemap_style(config.basemap_style.clone())
+    .with_geocoder(config.geocoder_url.clone());
     let follower = follow::spawn(store.clone(), tiles.clone(), seq);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

@@ -68,6 +68,9 @@ pub struct TilesState {
     /// A basemap's MapLibre style, drawn by the pages below partimap's
     /// layers; none: the plain background and NRW's outline.
     basemap_style: Option<Arc<url::Url>>,
+    /// An address search the defect reporter offers; none: place by map or
+    /// coordinates only.
+    geocoder: Option<Arc<url::Url>>,
 }
 
 impl TilesState {
@@ -85,6 +88,7 @@ impl TilesState {
             )),
             embed_origins: Arc::from([]),
             basemap_style: None,
+            geocoder: None,
         }
     }
 
@@ -105,6 +109,18 @@ impl TilesState {
     pub fn with_basemap_style(mut self, style: Option<url::Url>) -> Self {
         self.basemap_style = style.map(Arc::new);
         self
+    }
+
+    /// Names an address search (an absolute http(s) URL, checked by the
+    /// caller) in `/style.json`, for the defect reporter.
+    pub fn with_geocoder(mut self, url: Option<url::Url>) -> Self {
+        self.geocoder = url.map(Arc::new);
+        self
+    }
+
+    /// The address search, when one is configured.
+    pub fn geocoder(&self) -> Option<&url::Url> {
+        self.geocoder.as_deref()
     }
 
     /// The basemap's style, when one is configured.

@@ -34,6 +34,8 @@ const BASE_URL: &str = "__BASE_URL__";
 
 /// The metadata key naming the basemap's style URL.
 pub const BASEMAP_KEY: &str = "partimap:basemap";
+/// The style's metadata key naming the defect reporter's address search.
+pub const GEOCODER_KEY: &str = "partimap:geocoder";
 
 pub fn router(state: TilesState) -> Router {
     Router::new()
@@ -210,6 +212,9 @@ async fn style(
     let mut value: Value = serde_json::from_str(&text).map_err(|e| HttpError::internal(&e))?;
     if let Some(basemap) = state.basemap_style() {
         value["metadata"][BASEMAP_KEY] = Value::String(basemap.to_string());
+    }
+    if let Some(geocoder) = state.geocoder() {
+        value["metadata"][GEOCODER_KEY] = Value::String(geocoder.to_string());
     }
     Ok(json_response(value))
 }

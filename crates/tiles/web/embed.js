@@ -315,12 +315,112 @@
         lon.addEventListener('change', typed);
         lat.addEventListener('change', typed);
 
+        // The address search, when the server names one (the style's
+        // metadata "partimap:geocoder"; the browser asks it directly, as it
+        // asks a configured basemap). Nominatim's JSON ([{display_name,
+        // lat, lon}]) and GeoJSON answers (Photon, BKG) are read; a hit
+        // chosen places the marker there.
+        var withStyle = function () {
+            var geocoder = ((map.getStyle() || {}).metadata || {})['partimap:geocoder'];
+            if (typeof geocoder === 'string' && /^https?:\/\//.test(geocoder)) address(geocoder);
+        };
+        // The style may or may not have arrived yet.
+        var loaded = null;
+        try {
+            loaded = map.getStyle();
+        } catch (e) {
+            loaded = null;
+        }
+        if (loaded && loaded.layers && loaded.layers.length) withStyle();
+        else map.once('style.load', withStyle);
+
         map.on('click', function (e) {
             place(e.lngLat);
         });
         document.getElementById('melden-mitte').addEventListener('click', function () {
             place(map.getCenter());
         });
+
+        function address(template) {
+            var row = document.getElementById('melden-adresse-zeile');
+            var input = document.getElementById('melden-adresse');
+            var note = document.getElementById('melden-adresse-hinweis');
+            var results = document.getElementById('melden-adresse-treffer');
+            row.hidden = false;
+            var request = 0;
+            function searchUrl(text) {
+                if (/\{query\}|%7Bquery%7D/i.test(template)) {
+                    return template.replace(/\{query\}|%7Bquery%7D/gi, encodeURIComponent(text));
+                }
+                var url = new URL(template);
+                url.searchParams.set('q', text);
+                if (!url.searchParams.has('format')) url.searchParams.set('format', 'jsonv2');
+                if (!url.searchParams.has('limit')) url.searchParams.set('limit', '5');
+                var b = map.getBounds();
+                url.searchParams.set('viewbox', [b.getWest(), b.getNorth(), b.getEast(), b.getSouth()]
+                    .map(function (v) { return v.toFixed(5); }).join(','));
+                return url.href;
+            }
+            function hits(answer) {
+                var list = Array.isArray(answer) ? answer : (answer && Array.isArray(answer.features) ? answer.features : []);
+                return list.map(function (h) {
+                    if (h && h.geometry && h.geometry.type === 'Point') {
+                        var p = h.properties || {};
+                        var label = p.label || p.display_name || [p.name, [p.street, p.housenumber].filter(Boolean).join(' '),
+                            [p.postcode, p.city].filter(Boolean).join(' ')].filter(Boolean).join(', ');
+                        return {label: label, lng: Number(h.geometry.coordinates[0]), lat: Number(h.geometry.coordinates[1])};
+                    }
+                    return {label: h && h.display_name, lng: Number(h && h.lon), lat: Number(h && h.lat)};
+                }).filter(function (h) {
+                    return h.label && isFinite(h.lng) && isFinite(h.lat) && Math.abs(h.lng) <= 180 && Math.abs(h.lat) <= 90;
+                }).slice(0, 5);
+            }
+            function search() {
+                var text = input.value.trim();
+                while (results.firstChild) results.removeChild(results.firstChild);
+                if (!text) {
+                    note.textContent = t('Bitte geben Sie eine Adresse ein.');
+                    return;
+                }
+                var mine = ++request;
+                note.textContent = t('Die Adresse wird gesucht …');
+                fetch(searchUrl(text), {headers: {Accept: 'application/json'}}).then(function (r) {
+                    if (!r.ok) throw new Error('HTTP ' + r.status);
+                    return r.json();
+                }).then(function (answer) {
+                    if (mine !== request) return;
+                    var found = hits(answer);
+                    note.textContent = found.length
+                        ? t('{n} Treffer – wählen Sie einen, um den Ort zu setzen:', {n: found.length})
+                        : t('Keine Adresse gefunden. Setzen Sie den Ort auf der Karte.');
+                    found.forEach(function (h) {
+                        var li = document.createElement('li');
+                        var button = document.createElement('button');
+                        button.type = 'button';
+                        button.textContent = h.label;
+                        button.addEventListener('click', function () {
+                            place({lng: h.lng, lat: h.lat});
+                            map.easeTo({center: [h.lng, h.lat], zoom: Math.max(map.getZoom(), 17)});
+                            note.textContent = t('Ort gesetzt: {label}. Ziehen Sie die Markierung, um ihn zu korrigieren.', {label: h.label});
+                            while (results.firstChild) results.removeChild(results.firstChild);
+                        });
+                        li.appendChild(button);
+                        results.appendChild(li);
+                    });
+                }, function (err) {
+                    if (mine !== request) return;
+                    console.warn('the address search failed', err);
+                    note.textContent = t('Die Adresssuche ist gerade nicht erreichbar. Setzen Sie den Ort auf der Karte.');
+                });
+            }
+            document.getElementById('melden-adresse-suchen').addEventListener('click', search);
+            input.addEventListener('keydown', function (e) {
+                if (e.key === 'Enter') {
+                    e.preventDefault();
+                    search();
+                }
+            });
+        }
 
         function clearErrors() {
             var errors = form.querySelectorAll('.field-error');

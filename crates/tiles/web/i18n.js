@@ -167,7 +167,17 @@
         '{d} m entfernt': '{d} m away',
         'Bereits gemeldet? Sehen Sie nach, bevor Sie senden.': 'Already reported? Have a look before you send.',
         'In der Nähe ist in dieser Kategorie noch nichts gemeldet.': 'Nothing of this category has been reported nearby yet.',
-        'ohne Beschreibung': 'without description'
+        'ohne Beschreibung': 'without description',
+        'Adresse': 'Address',
+        'Adresse suchen': 'Search address',
+        'Bitte geben Sie eine Adresse ein.': 'Please type an address.',
+        'Die Adresse wird gesucht …': 'Searching the address …',
+        '{n} Treffer – wählen Sie einen, um den Ort zu setzen:': '{n} results – choose one to set the place:',
+        'Keine Adresse gefunden. Setzen Sie den Ort auf der Karte.': 'No address found. Set the place on the map.',
+        'Ort gesetzt: {label}. Ziehen Sie die Markierung, um ihn zu korrigieren.':
+            'Place set: {label}. Drag the marker to correct it.',
+        'Die Adresssuche ist gerade nicht erreichbar. Setzen Sie den Ort auf der Karte.':
+            'The address search cannot be reached right now. Set the place on the map.'
     };
 
     var params = new URLSearchParams(window.location.search);
