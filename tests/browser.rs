@@ -113,9 +113,29 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
             }
         }
         }
+        // The clusters' counts: a button per drawn cluster, its text the
+        // cluster's count; pressing one zooms to where it splits.
+        map.jumpTo({center: [8.0243, 50.8748], zoom: 12});
+        await settled();
+        const drawnClusters = {};
+        for (const f of map.queryRenderedFeatures({layers: ['report-clusters']})) drawnClusters[f.id] = f.properties;
+        const expected = Object.values(drawnClusters).map((p) => p.count).sort((a, b) => a - b);
+        // The buttons follow on the map's next 'idle'.
+        await until(() => document.querySelectorAll('button.cluster-count').length === expected.length);
+        const buttons = Array.from(document.querySelectorAll('button.cluster-count'));
+        const shownCounts = buttons.map((b) => Number(b.textContent.replace(/\./g, ''))).sort((a, b) => a - b);
+        const labels = buttons.map((b) => b.getAttribute('aria-label'));
+        const target = buttons.map((b) => b.partimapCluster).sort((a, b) => b.count - a.count)[0];
+        const pressed = buttons.find((b) => b.partimapCluster === target);
+        if (!pressed) return {error: 'no cluster button', expected};
+        pressed.focus();
+        const focused = document.activeElement === pressed;
+        pressed.click();
+        await settled();
+        const clusters = {expected, shownCounts, labels, focused, expansion: target.expansion_zoom, zoomAfter: map.getZoom()};
         map.jumpTo({center: [7.55, 51.45], zoom: 6});
         await settled();
-        return {items, status, pixels: result, zoom: map.getZoom()};
+        return {items, status, pixels: result, clusters, zoom: map.getZoom()};
     }"#;
     let check = node(
         "browser-check.mjs",
@@ -131,7 +151,9 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
     // Pixels of each procedure's colour where it lies, the ground elsewhere.
     let pixels = &check["eval"]["pixels"];
     let (area_points, area_matches) = (
-        pixels["areaPoints"].as_u64().unwrap(),
+        pixels["areaPoints"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{check}")),
         pixels["areaMatches"].as_u64().unwrap(),
     );
     assert!(area_points >= 50, "points inside single areas: {pixels}");
@@ -151,6 +173,30 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
     assert!(
         ground_matches * 100 >= ground_points * 99,
         "the plain ground where no procedure lies: {pixels}"
+    );
+    // Every drawn cluster has its count as a button a keyboard reaches;
+    // pressing it zooms to where the cluster splits.
+    let clusters = &check["eval"]["clusters"];
+    let expected = clusters["expected"].as_array().unwrap();
+    assert!(
+        expected.len() >= 2,
+        "clusters around Siegen at zoom 9: {clusters}"
+    );
+    assert_eq!(clusters["shownCounts"], clusters["expected"], "{clusters}");
+    assert!(
+        clusters["labels"].as_array().unwrap().iter().all(|l| l
+            .as_str()
+            .unwrap()
+            .ends_with("Meldungen – vergrößern")
+            || l == "1 Meldung – vergrößern"),
+        "{clusters}"
+    );
+    assert_eq!(clusters["focused"], true, "{clusters}");
+    let expansion = clusters["expansion"].as_f64().unwrap();
+    assert!(expansion > 12.0, "{clusters}");
+    assert!(
+        (clusters["zoomAfter"].as_f64().unwrap() - expansion).abs() < 0.01,
+        "{clusters}"
     );
     // The screenshot shows the whole state at zoom 6.
     assert_eq!(check["eval"]["zoom"], 6.0, "{check}");
@@ -216,14 +262,20 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
 fn a_click_on_a_procedure_opens_its_popup_with_authority_and_link() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
-    // Inside Siegen's defect reporter, away from other procedures' areas.
+    // Inside the B 1 dialogue's area in Dortmund, away from other
+    // procedures (a defect reporter's area is under its cluster's count at
+    // this zoom: a click there zooms in).
     let url = server.url("/");
-    let check = node("browser-check.mjs", &[&url, "--click", "8.0243,50.8748"]);
+    let check = node("browser-check.mjs", &[&url, "--click", "7.4738,51.5013"]);
     assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
     let popup = &check["popup"];
     let text = popup["text"].as_str().unwrap_or_default();
-    assert!(text.contains("Mängelmelder Siegen"), "{check}");
-    assert!(text.contains("Stadt Siegen"), "{check}");
+    assert!(text.contains("B 1 in Dortmund"), "{check}");
+    assert!(
+        text.contains("Landesbetrieb Straßenbau Nordrhein-Westfalen"),
+        "{check}"
+    );
+    assert!(text.contains("Dialog"), "{check}");
     let links = popup["links"].as_array().expect("links in the popup");
     assert!(
         links.iter().any(|l| l["text"] == "Zur Beteiligung"

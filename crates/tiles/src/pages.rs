@@ -20,6 +20,7 @@ const EMBED_JS: &str = include_str!("../web/embed.js");
 const EMBED_LOADER_JS: &str = include_str!("../web/embed-loader.js");
 const PATTERNS_JS: &str = include_str!("../web/patterns.js");
 const I18N_JS: &str = include_str!("../web/i18n.js");
+const CLUSTERS_JS: &str = include_str!("../web/clusters.js");
 const BASEMAP_JS: &str = include_str!("../web/basemap.js");
 /// NRW's state boundary (Natural Earth, public domain; see data/README.md),
 /// the style's `nrw-outline` source: the map's ground without a basemap.
@@ -36,6 +37,10 @@ pub fn router(state: TilesState) -> Router {
         .route(
             "/assets/patterns.js",
             get(|| async { asset(PATTERNS_JS.as_bytes(), "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/assets/clusters.js",
+            get(|| async { asset(CLUSTERS_JS.as_bytes(), "text/javascript; charset=utf-8") }),
         )
         .route(
             "/assets/i18n.js",

@@ -110,6 +110,12 @@
         details.hidden = false;
     }
 
+    // A click on a cluster's count button zooms in; it neither selects nor
+    // places anything.
+    function onCount(e) {
+        return !!(window.partimapClusters && window.partimapClusters.isCount(e.originalEvent && e.originalEvent.target));
+    }
+
     var maplibregl = window.maplibregl;
     var container = document.getElementById('map');
     if (!container || typeof maplibregl === 'undefined') {
@@ -149,6 +155,7 @@
             locale: I18N.mapLocale('Karte des Verfahrens. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.')
         });
         if (window.partimapBasemap) window.partimapBasemap.attach(map);
+        if (window.partimapClusters) window.partimapClusters.attach(map, t, I18N.lang);
         window.partimapMap = map;
         window.partimapIdle = false;
         map.on('style.load', function () {
@@ -171,6 +178,7 @@
             if (p.kind === 'reporting' && p.status === 'running') reporter(map);
         }, function () {});
         map.on('click', function (e) {
+            if (onCount(e)) return;
             var layers = ['reports', 'report-clusters', 'procedure-areas', 'procedure-points'].filter(function (l) {
                 return map.getLayer(l);
             });
@@ -335,6 +343,7 @@
         else map.once('style.load', withStyle);
 
         map.on('click', function (e) {
+            if (onCount(e)) return;
             place(e.lngLat);
         });
         document.getElementById('melden-mitte').addEventListener('click', function () {

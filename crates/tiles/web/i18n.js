@@ -60,6 +60,8 @@
         'Strg + Mausrad zum Zoomen der Karte verwenden': 'Use Ctrl + scroll to zoom the map',
         '⌘ + Mausrad zum Zoomen der Karte verwenden': 'Use ⌘ + scroll to zoom the map',
         'Zum Verschieben der Karte zwei Finger verwenden': 'Use two fingers to move the map',
+        '1 Meldung – vergrößern': '1 report – zoom in',
+        '{n} Meldungen – vergrößern': '{n} reports – zoom in',
         // The overview
         'Beteiligungsverfahren in Nordrhein-Westfalen – Übersichtskarte':
             'Participation procedures in North Rhine-Westphalia – overview map',

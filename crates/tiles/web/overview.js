@@ -425,6 +425,7 @@
             touchPitch: false
         });
         if (window.partimapBasemap) window.partimapBasemap.attach(map);
+        if (window.partimapClusters) window.partimapClusters.attach(map, t, I18N.lang);
     } catch (err) {
         // Most likely no WebGL.
         console.error(err);
@@ -506,6 +507,7 @@
     }
 
     map.on('click', function (e) {
+        if (window.partimapClusters && window.partimapClusters.isCount(e.originalEvent && e.originalEvent.target)) return;
         var features = proceduresAt(e.point);
         if (!features.length) {
             popupRequest++;
