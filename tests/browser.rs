@@ -287,6 +287,61 @@ fn a_click_on_a_procedure_opens_its_popup_with_authority_and_link() {
     );
 }
 
+/// Without a pointer: with the map focused, Enter opens the popup of the
+/// procedures in the map's middle (focus moves into it, Escape closes it
+/// and gives the focus back to the map); where nothing lies it says so.
+#[test]
+fn the_keyboard_opens_the_popup_of_the_procedure_in_the_middle() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let eval = r#"async () => {
+        const map = window.partimapMap;
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const settled = async () => { await sleep(100); await until(() => map.loaded() && map.areTilesLoaded() && !map.isMoving()); };
+        const canvas = map.getCanvas();
+        const key = (target, k) => target.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}));
+        map.jumpTo({center: [7.4738, 51.5013], zoom: 11});
+        await settled();
+        canvas.focus();
+        const tabbable = canvas.tabIndex >= 0;
+        key(canvas, 'Enter');
+        const opened = await until(() => document.querySelector('.maplibregl-popup'));
+        await until(() => document.activeElement && document.activeElement.closest('.maplibregl-popup'));
+        const popup = document.querySelector('.maplibregl-popup').textContent;
+        const focusInPopup = !!document.activeElement.closest('.maplibregl-popup');
+        key(document.activeElement, 'Escape');
+        const closed = await until(() => !document.querySelector('.maplibregl-popup'));
+        const focusBack = document.activeElement === canvas;
+        map.jumpTo({center: [9.3, 50.45], zoom: 11});
+        await settled();
+        key(canvas, 'Enter');
+        await sleep(100);
+        return {tabbable, opened, popup, focusInPopup, closed, focusBack,
+            none: document.getElementById('karte-mitte').textContent,
+            popupAfterNone: !!document.querySelector('.maplibregl-popup')};
+    }"#;
+    let check = node("browser-check.mjs", &[&server.url("/"), "--eval", eval]);
+    assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
+    assert_eq!(check["console_warnings"], serde_json::json!([]), "{check}");
+    let e = &check["eval"];
+    assert_eq!(e["tabbable"], true, "{check}");
+    assert_eq!(e["opened"], true, "{check}");
+    assert!(
+        e["popup"].as_str().unwrap().contains("B 1 in Dortmund"),
+        "{check}"
+    );
+    assert_eq!(e["focusInPopup"], true, "{check}");
+    assert_eq!(e["closed"], true, "{check}");
+    assert_eq!(e["focusBack"], true, "{check}");
+    assert_eq!(
+        e["none"],
+        "In der Kartenmitte liegt kein Verfahren. Verschieben Sie die Karte mit den Pfeiltasten.",
+        "{check}"
+    );
+    assert_eq!(e["popupAfterNone"], false, "{check}");
+}
+
 /// The filter form, the URL, the tiles and the list show one selection: a
 /// URL's filter is applied at load, a change in the form rewrites the URL
 /// and redraws map and list; axe-core finds nothing serious or critical on

@@ -48,8 +48,10 @@
         'Meinen Standort finden': 'Find my location',
         'Standort nicht verfügbar': 'Location not available',
         'MapLibre-Logo': 'MapLibre logo',
-        'Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.':
-            'Map of the participation procedures. Move it with the arrow keys, zoom in and out with plus and minus.',
+        'Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern, mit der Eingabetaste die Verfahren in der Kartenmitte zeigen.':
+            'Map of the participation procedures. Move it with the arrow keys, zoom in and out with plus and minus, show the procedures in the middle with Enter.',
+        'In der Kartenmitte liegt kein Verfahren. Verschieben Sie die Karte mit den Pfeiltasten.':
+            'There is no procedure in the middle of the map. Move the map with the arrow keys.',
         'Karte des Verfahrens. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.':
             'Map of the procedure. Move it with the arrow keys, zoom in and out with plus and minus.',
         'Kartenmarkierung': 'Map marker',

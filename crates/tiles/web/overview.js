@@ -419,7 +419,7 @@
             bounds: [[5.86, 50.32], [9.46, 52.53]],
             fitBoundsOptions: {padding: 20},
             attributionControl: {compact: true},
-            locale: I18N.mapLocale('Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern.'),
+            locale: I18N.mapLocale('Karte der Beteiligungsverfahren. Mit den Pfeiltasten verschieben, mit Plus und Minus vergrößern oder verkleinern, mit der Eingabetaste die Verfahren in der Kartenmitte zeigen.'),
             dragRotate: false,
             pitchWithRotate: false,
             touchPitch: false
@@ -522,6 +522,29 @@
             closePopup();
             map.getCanvas().focus();
         }
+    });
+
+    // Keyboard: with the map focused, the arrow keys move it (MapLibre) and
+    // Enter opens the popup of the procedures under the cross in its
+    // middle, so a procedure is reached without a pointer.
+    var KEYBOARD_TOLERANCE = 12;
+    var crossNote = document.getElementById('karte-mitte');
+    map.getCanvas().addEventListener('keydown', function (e) {
+        if (e.key !== 'Enter' || e.altKey || e.ctrlKey || e.metaKey) return;
+        e.preventDefault();
+        var centre = map.project(map.getCenter());
+        var layers = availableProcedureLayers();
+        var box = [
+            [centre.x - KEYBOARD_TOLERANCE, centre.y - KEYBOARD_TOLERANCE],
+            [centre.x + KEYBOARD_TOLERANCE, centre.y + KEYBOARD_TOLERANCE]
+        ];
+        var features = layers.length ? uniqueProcedures(map.queryRenderedFeatures(box, {layers: layers})) : [];
+        if (!features.length) {
+            if (crossNote) crossNote.textContent = t('In der Kartenmitte liegt kein Verfahren. Verschieben Sie die Karte mit den Pfeiltasten.');
+            return;
+        }
+        if (crossNote) crossNote.textContent = '';
+        openPopup(map.getCenter(), features);
     });
 
     // --- Hover: pointer cursor and highlight --------------------------------
