@@ -8,7 +8,8 @@
 //!   reports ([`citizen`]: the rules a report must meet, duplicates, a
 //!   per-client [`ratelimit`]) and their moderation ([`moderation`]: scoped
 //!   tokens, status transitions, the audit log); [`open311`], the same as
-//!   Open311 GeoReport v2 for back offices.
+//!   Open311 GeoReport v2 for back offices; [`organisations`]: an
+//!   organisation's settings (the origins that may frame its maps).
 //!
 //! Everything a call writes is written in one transaction: a rejected
 //! feature rejects the whole load, and nothing is half-written.
@@ -20,6 +21,7 @@ pub mod features;
 pub mod import;
 pub mod moderation;
 pub mod open311;
+pub mod organisations;
 pub mod ratelimit;
 pub mod reader;
 pub mod reports;

@@ -18,7 +18,7 @@ use axum::{
     Router,
     body::{Body, Bytes},
     http::{HeaderMap, StatusCode, header},
-    routing::{get, post},
+    routing::{get, patch, post},
 };
 use partimap_http::HttpError;
 use partimap_model::{Problem, ReportId};
@@ -49,6 +49,10 @@ pub fn router(state: ReportsState) -> Router {
             get(citizen::public_report).patch(moderation::decide),
         )
         .route("/api/v1/reports/{id}/history", get(moderation::history))
+        .route(
+            "/api/v1/organisations/{key}",
+            patch(crate::organisations::update),
+        )
         .with_state(state)
 }
 
@@ -295,8 +299,14 @@ pub struct ReportFeatureDoc {
         crate::open311::create,
         crate::open311::one_request,
         crate::open311::one_service,
+        crate::organisations::update,
     ),
-    components(schemas(CitizenReportDoc, DecisionDoc, ReportFeatureDoc))
+    components(schemas(
+        CitizenReportDoc,
+        DecisionDoc,
+        ReportFeatureDoc,
+        crate::organisations::OrganisationSettingsDoc
+    ))
 )]
 pub struct IngestApi;
 

@@ -35,7 +35,8 @@ pub mod report;
 pub use changes::Changes;
 pub use ids::{OrganisationId, ProcedureId, ReportId};
 pub use organisation::{
-    Ags, ORIGIN_FORM, Organisation, OrganisationDraft, OrganisationKind, is_origin,
+    Ags, ORIGIN_FORM, Organisation, OrganisationDraft, OrganisationKind, check_embed_origins,
+    is_origin,
 };
 pub use problem::{Problem, Problems};
 pub use procedure::{

@@ -154,6 +154,27 @@ pub struct OrganisationDraft {
 /// The most embed origins an organisation may name.
 pub const MAX_EMBED_ORIGINS: usize = 20;
 
+/// The problems of an organisation's embed origins (pointers under
+/// `/embed_origins`): at most [`MAX_EMBED_ORIGINS`], each an origin.
+pub fn check_embed_origins(origins: &[String]) -> Problems {
+    let mut problems = Problems::default();
+    if origins.len() > MAX_EMBED_ORIGINS {
+        problems.push(
+            "/embed_origins",
+            format!("at most {MAX_EMBED_ORIGINS} origins, not {}", origins.len()),
+        );
+    }
+    for (i, origin) in origins.iter().enumerate() {
+        if !is_origin(origin) {
+            problems.push(
+                format!("/embed_origins/{i}"),
+                format!("{origin:?} is no origin: expected {ORIGIN_FORM}"),
+            );
+        }
+    }
+    problems
+}
+
 /// What [`is_origin`] takes, for messages.
 pub const ORIGIN_FORM: &str = "https://host or https://host:port, lowercase, without a path";
 
@@ -224,23 +245,7 @@ impl OrganisationDraft {
                 .map(Some),
             None => Some(None),
         };
-        if self.embed_origins.len() > MAX_EMBED_ORIGINS {
-            problems.push(
-                "/embed_origins",
-                format!(
-                    "at most {MAX_EMBED_ORIGINS} origins, not {}",
-                    self.embed_origins.len()
-                ),
-            );
-        }
-        for (i, origin) in self.embed_origins.iter().enumerate() {
-            if !is_origin(origin) {
-                problems.push(
-                    format!("/embed_origins/{i}"),
-                    format!("{origin:?} is no origin: expected {ORIGIN_FORM}"),
-                );
-            }
-        }
+        problems.extend(check_embed_origins(&self.embed_origins));
         if kind == Some(OrganisationKind::State) && self.parent.is_some() {
             problems.push("/parent", "the state has no parent organisation");
         }

@@ -613,6 +613,22 @@ impl WriteTx {
         dispatch_tx!(&mut self.inner, t => t.procedure_by_external_id(organisation, external_id).await)
     }
 
+    /// Replaces the origins whose pages may frame the organisation's maps.
+    pub async fn set_embed_origins(
+        &mut self,
+        id: OrganisationId,
+        origins: &[String],
+    ) -> Result<()> {
+        dispatch_tx!(&mut self.inner, t => t.set_embed_origins(id, origins).await)?;
+        self.recorded.push(Entity::Organisation, Op::Update, id.0);
+        Ok(())
+    }
+
+    /// An organisation in this transaction's view.
+    pub async fn organisation(&mut self, id: OrganisationId) -> Result<Option<Organisation>> {
+        dispatch_tx!(&mut self.inner, t => t.organisation(id).await)
+    }
+
     pub async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
         dispatch_tx!(&mut self.inner, t => t.insert_organisation(o).await)?;
         self.recorded.push(Entity::Organisation, Op::Insert, o.id.0);

@@ -588,6 +588,17 @@ impl SqliteTx {
         .collect()
     }
 
+    pub(crate) async fn organisation(
+        &mut self,
+        id: OrganisationId,
+    ) -> Result<Option<Organisation>> {
+        let row = sqlx::query(codec::assembled(format!("{ORGANISATIONS} WHERE id = ?")))
+            .bind(id.0)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(codec::organisation).transpose()
+    }
+
     pub(crate) async fn procedure(&mut self, id: ProcedureId) -> Result<Option<Procedure>> {
         let row = sqlx::query(codec::assembled(format!("{PROCEDURES} WHERE id = ?")))
             .bind(id.0)
@@ -641,6 +652,19 @@ impl SqliteTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(reports)
+    }
+
+    pub(crate) async fn set_embed_origins(
+        &mut self,
+        id: OrganisationId,
+        origins: &[String],
+    ) -> Result<()> {
+        sqlx::query("UPDATE organisations SET embed_origins = ? WHERE id = ?")
+            .bind(origins.join(" "))
+            .bind(id.0)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub(crate) async fn insert_organisation(&mut self, o: &Organisation) -> Result<()> {
