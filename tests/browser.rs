@@ -1355,6 +1355,29 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
 /// arrive) and makes no request beyond portal and partimap; a portal that
 /// neither its organisation nor the server names is refused the frame
 /// (CSP `frame-ancestors`) and hears nothing.
+/// Done inside the embed's frame of a portal's page: a rendered report
+/// (or cluster) chosen on the map, then a report sent through the form.
+const FRAME_ACTIONS: &str = r#"async () => {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+    const $ = (s) => document.querySelector(s);
+    await until(() => window.partimapIdle && !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
+    const map = window.partimapMap;
+    const hit = map.queryRenderedFeatures({layers: ['reports', 'report-clusters']})[0];
+    const lngLat = {lng: hit.geometry.coordinates[0], lat: hit.geometry.coordinates[1]};
+    map.fire('click', {point: map.project(lngLat), lngLat, originalEvent: new MouseEvent('click')});
+    const selected = {layer: hit.sourceLayer, id: hit.properties.id !== undefined ? hit.properties.id : hit.id};
+    const set = (el, v) => { el.value = v; el.dispatchEvent(new Event('change', {bubbles: true})); };
+    set($('#melden-lon'), '8.0131');
+    set($('#melden-lat'), '50.8711');
+    set($('#melden-kategorie'), 'road_damage');
+    $('#melden-beschreibung').value = 'Schlagloch vor dem Portal';
+    $('#melden-senden').click();
+    await until(() => window.partimapLastReport || !$('#melden-trotzdem').hidden);
+    if (!window.partimapLastReport) { $('#melden-trotzdem').click(); await until(() => window.partimapLastReport); }
+    return {selected, report: window.partimapLastReport && window.partimapLastReport.id};
+}"#;
+
 #[test]
 fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     use std::io::{Read, Write};
@@ -1473,8 +1496,9 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     // the frame's height follows the map page's.
     *body.lock().unwrap() = format!(
         "<div id=\"karte\" data-partimap-procedure=\"{id}\" data-title=\"Karte: Mängelmelder Siegen\"></div>\
-         <script>window.events = []; document.getElementById('karte').addEventListener('partimap:ready', \
-         function (e) {{ window.events.push(e.detail); }});</script>\
+         <script>window.events = []; ['partimap:ready', 'partimap:feature-selected', 'partimap:report-submitted']\
+         .forEach(function (type) {{ document.getElementById('karte').addEventListener(type, \
+         function (e) {{ window.events.push(e.detail); }}); }});</script>\
          <script src=\"{}\" async></script>",
         server.url("/assets/embed-loader.js")
     );
@@ -1484,8 +1508,12 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
             &format!("{scripted}/verfahren/maengelmelder-siegen"),
             "--wait-for",
             "window.events && window.events.length > 0 && Number(document.querySelector('#karte iframe').height) !== 480",
+            "--frame-eval",
+            FRAME_ACTIONS,
             "--eval",
-            "() => { const f = document.querySelector('#karte iframe'); \
+            "async () => { const f = document.querySelector('#karte iframe'); \
+             for (let i = 0; i < 100 && !window.events.some((e) => e.type === 'partimap:report-submitted'); i++) \
+             await new Promise((r) => setTimeout(r, 50)); \
              return {events: window.events, src: f.src, title: f.title, loading: f.loading, height: Number(f.height)}; }",
         ],
     );
@@ -1494,6 +1522,35 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     let e = &check["eval"];
     assert_eq!(e["events"][0]["type"], "partimap:ready", "{check}");
     assert_eq!(e["events"][0]["procedure"], id, "{check}");
+    // What was done in the frame reached the portal's page as events: the
+    // report feature chosen, the report sent (its id, published at once in
+    // Siegen's post-moderated reporter).
+    let frame = &check["frame_eval"];
+    let selected = e["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["type"] == "partimap:feature-selected")
+        .unwrap_or_else(|| panic!("{check}"));
+    assert_eq!(selected["procedure"], id, "{check}");
+    assert_eq!(selected["layer"], frame["selected"]["layer"], "{check}");
+    assert_eq!(selected["id"], frame["selected"]["id"], "{check}");
+    let submitted = e["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["type"] == "partimap:report-submitted")
+        .unwrap_or_else(|| panic!("{check}"));
+    assert_eq!(submitted["report"], frame["report"], "{check}");
+    assert_eq!(submitted["published"], true, "{check}");
+    let stored: serde_json::Value = server
+        .get(&format!("/api/v1/reports/{}", frame["report"]))
+        .json()
+        .unwrap();
+    assert_eq!(
+        stored["properties"]["description"], "Schlagloch vor dem Portal",
+        "{check}"
+    );
     assert_eq!(
         e["src"],
         server.url(&format!("/embed/procedures/{id}")),

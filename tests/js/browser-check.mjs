@@ -5,8 +5,8 @@
 //   {"url", "loaded", "console_errors", "console_warnings", "page_errors",
 //    "failed_requests", "third_party_requests", "requests", "dialogs",
 //    "rendered": {"by_source_layer": {...}, "by_layer": {...}, "total": n},
-//    "map": {...}, "webgl": {...}, "title", ["click"], ["popup"], ["eval"],
-//    ["eval_error"], ["axe"], ["screenshot"], ["error"]}
+//    "map": {...}, "webgl": {...}, "title", ["click"], ["popup"], ["frame_eval"],
+//    ["frame_eval_error"], ["eval"], ["eval_error"], ["axe"], ["screenshot"], ["error"]}
 //
 // Usage:
 //   node tests/js/browser-check.mjs URL [--screenshot OUT.png] [--timeout-ms N]
@@ -16,6 +16,8 @@
 //   --viewport WxH   page size in CSS pixels (default 1280x900)
 //   --click LON,LAT  after idle, click the map with the real mouse at that place
 //                    and report the popup that opened ("popup")
+//   --frame-eval FN  a function called in the page's first frame (an embed in a
+//                    portal's page) before --eval; its awaited value is "frame_eval"
 //   --eval EXPR      evaluated in the page after idle (and after --click); its
 //                    (awaited, JSON-serialisable) value is reported as "eval"
 //   --axe            run axe-core on the page and report its violations ("axe")
@@ -63,13 +65,13 @@ function usage(message) {
     if (message) process.stderr.write(`browser-check: ${message}\n`);
     process.stderr.write(
         'usage: node browser-check.mjs URL [--screenshot OUT.png] [--timeout-ms N] ' +
-        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--axe] [--wait-for EXPR]\n");
+        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--frame-eval 'JS function'] [--axe] [--wait-for EXPR]\n");
     process.exit(2);
 }
 
 function parseArgs(argv) {
     const opts = {url: null, screenshot: null, timeoutMs: 30000, viewport: {width: 1280, height: 900},
-        click: null, evalExpr: null, axe: false, waitFor: null};
+        click: null, evalExpr: null, frameEvalExpr: null, axe: false, waitFor: null};
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -90,6 +92,7 @@ function parseArgs(argv) {
             if (parts.length !== 2 || !parts.every(Number.isFinite)) usage('--click must look like 6.96,50.94');
             opts.click = parts;
         } else if (arg === '--eval') opts.evalExpr = value();
+        else if (arg === '--frame-eval') opts.frameEvalExpr = value();
         else if (arg === '--axe') opts.axe = true;
         else if (arg === '--wait-for') opts.waitFor = value();
         else if (arg === '-h' || arg === '--help') usage();
@@ -308,6 +311,18 @@ async function main() {
                 result.map = info.map;
             } catch (err) {
                 result.rendered.error = errorText(err);
+            }
+        }
+
+        if (opts.frameEvalExpr !== null) {
+            // In the page's first frame (an embed in a portal's page), before --eval.
+            try {
+                const frame = page.frames().find((f) => f !== page.mainFrame());
+                if (!frame) throw new Error('the page has no frame');
+                result.frame_eval = await frame.evaluate(`(async () => JSON.parse(JSON.stringify(await (${opts.frameEvalExpr})())))()`);
+            } catch (err) {
+                result.frame_eval = null;
+                result.frame_eval_error = errorText(err);
             }
         }
 
