@@ -1349,12 +1349,6 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
     assert_eq!(check["console_errors"], serde_json::json!([]), "{check}");
 }
 
-/// A portal's page on another origin frames the embed: allowed by
-/// `--embed-origin`, it receives `partimap:ready` by `postMessage`
-/// addressed to its origin (a message to any other origin would not
-/// arrive) and makes no request beyond portal and partimap; a portal that
-/// neither its organisation nor the server names is refused the frame
-/// (CSP `frame-ancestors`) and hears nothing.
 /// Done inside the embed's frame of a portal's page: a rendered report
 /// (or cluster) chosen on the map, then a report sent through the form.
 const FRAME_ACTIONS: &str = r#"async () => {
@@ -1378,6 +1372,15 @@ const FRAME_ACTIONS: &str = r#"async () => {
     return {selected, report: window.partimapLastReport && window.partimapLastReport.id};
 }"#;
 
+/// A portal's page on another origin frames the embed: allowed by
+/// `--embed-origin`, it receives `partimap:ready` by `postMessage`
+/// addressed to its origin (a message to any other origin would not
+/// arrive) and makes no request beyond portal and partimap; a portal that
+/// neither its organisation nor the server names is refused the frame
+/// (CSP `frame-ancestors`) and hears nothing. A third portal uses the
+/// optional embed script: the iframe is put into its element, the frame's
+/// height follows the map page, and what is done in the frame (a report
+/// chosen on the map, a report sent) reaches the portal as DOM events.
 #[test]
 fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     use std::io::{Read, Write};
