@@ -41,7 +41,9 @@
 
     var I18N = window.partimapI18n || {
         lang: 'de',
-        t: function (text) { return text; },
+        t: function (text, vars) {
+            return vars ? text.replace(/\{(\w+)\}/g, function (w, n) { return n in vars ? String(vars[n]) : w; }) : text;
+        },
         mapLocale: function () { return {}; },
         withLang: function (url) { return url; }
     };
