@@ -947,8 +947,15 @@ fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
         const hits = Array.from(document.querySelectorAll('#melden-adresse-treffer button')).map((b) => b.textContent);
         const note = $('#melden-adresse-hinweis').textContent;
         document.querySelector('#melden-adresse-treffer button').click();
-        return {offered, found, hits, note, lon: $('#melden-lon').value, lat: $('#melden-lat').value,
-            marker: !!document.querySelector('.maplibregl-marker'), placed: $('#melden-adresse-hinweis').textContent};
+        const chosen = {lon: $('#melden-lon').value, lat: $('#melden-lat').value,
+            marker: !!document.querySelector('.report-marker'), placed: $('#melden-adresse-hinweis').textContent};
+        // Wait for the map to arrive there: --drag drags the marker next.
+        const map = window.partimapMap;
+        await sleep(100);
+        await until(() => !map.isMoving());
+        const at = map.project([Number(chosen.lon), Number(chosen.lat)]);
+        const expected = map.unproject([at.x + 80, at.y]);
+        return Object.assign({offered, found, hits, note, expected: {lon: expected.lng, lat: expected.lat}}, chosen);
     }"#;
     let check = node(
         "browser-check.mjs",
@@ -956,6 +963,12 @@ fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
             &server.url(&format!("/embed/procedures/{id}")),
             "--eval",
             eval,
+            "--drag",
+            ".report-marker@80,0",
+            "--then-eval",
+            "async () => { await new Promise((r) => setTimeout(r, 200)); \
+             return {lon: Number(document.getElementById('melden-lon').value), \
+             lat: Number(document.getElementById('melden-lat').value)}; }",
             "--axe",
         ],
     );
@@ -983,6 +996,22 @@ fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
         e["placed"],
         "Ort gesetzt: Koblenzer Straße 5, 57072 Siegen. Ziehen Sie die Markierung, um ihn zu korrigieren.",
         "{check}"
+    );
+    // Dragged 80 px east with the real mouse: the coordinates follow to
+    // where it was dropped (to the metre).
+    let dragged = &check["then_eval"];
+    let (lon, lat) = (
+        dragged["lon"].as_f64().unwrap(),
+        dragged["lat"].as_f64().unwrap(),
+    );
+    let (want_lon, want_lat) = (
+        e["expected"]["lon"].as_f64().unwrap(),
+        e["expected"]["lat"].as_f64().unwrap(),
+    );
+    assert!(lon > 8.0108 + 1e-4, "moved east: {check}");
+    assert!(
+        (lon - want_lon).abs() < 2e-5 && (lat - want_lat).abs() < 2e-5,
+        "where it was dropped: {check}"
     );
     // The geocoder was asked once, with the text and the map's view.
     let asked = asked.lock().unwrap().clone();

@@ -6,7 +6,8 @@
 //    "failed_requests", "third_party_requests", "requests", "dialogs",
 //    "rendered": {"by_source_layer": {...}, "by_layer": {...}, "total": n},
 //    "map": {...}, "webgl": {...}, "title", ["click"], ["popup"], ["frame_eval"],
-//    ["frame_eval_error"], ["eval"], ["eval_error"], ["axe"], ["screenshot"], ["error"]}
+//    ["frame_eval_error"], ["eval"], ["eval_error"], ["drag"], ["then_eval"],
+//    ["then_eval_error"], ["axe"], ["screenshot"], ["error"]}
 //
 // Usage:
 //   node tests/js/browser-check.mjs URL [--screenshot OUT.png] [--timeout-ms N]
@@ -18,6 +19,8 @@
 //                    and report the popup that opened ("popup")
 //   --frame-eval FN  a function called in the page's first frame (an embed in a
 //                    portal's page) before --eval; its awaited value is "frame_eval"
+//   --drag SEL@DX,DY after --eval, the element SEL dragged DX,DY CSS pixels with the real mouse
+//   --then-eval FN   after --drag, a function called in the page; its value is "then_eval"
 //   --eval EXPR      evaluated in the page after idle (and after --click); its
 //                    (awaited, JSON-serialisable) value is reported as "eval"
 //   --axe            run axe-core on the page and report its violations ("axe")
@@ -65,13 +68,14 @@ function usage(message) {
     if (message) process.stderr.write(`browser-check: ${message}\n`);
     process.stderr.write(
         'usage: node browser-check.mjs URL [--screenshot OUT.png] [--timeout-ms N] ' +
-        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--frame-eval 'JS function'] [--axe] [--wait-for EXPR]\n");
+        "[--viewport WxH] [--click LON,LAT] [--eval 'JS expression'] [--frame-eval 'JS function'] [--drag SEL@DX,DY] [--then-eval 'JS function'] [--axe] [--wait-for EXPR]\n");
     process.exit(2);
 }
 
 function parseArgs(argv) {
     const opts = {url: null, screenshot: null, timeoutMs: 30000, viewport: {width: 1280, height: 900},
-        click: null, evalExpr: null, frameEvalExpr: null, axe: false, waitFor: null};
+        click: null, evalExpr: null, frameEvalExpr: null, axe: false, waitFor: null,
+        drag: null, thenEvalExpr: null};
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         const value = () => {
@@ -94,6 +98,12 @@ function parseArgs(argv) {
         } else if (arg === '--eval') opts.evalExpr = value();
         else if (arg === '--frame-eval') opts.frameEvalExpr = value();
         else if (arg === '--axe') opts.axe = true;
+        else if (arg === '--drag') {
+            // SELECTOR@DX,DY: the element dragged by that many CSS pixels with the real mouse.
+            const m = /^(.+)@(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)$/.exec(value());
+            if (!m) usage('--drag must look like .maplibregl-marker@80,0');
+            opts.drag = {selector: m[1], dx: Number(m[2]), dy: Number(m[3])};
+        } else if (arg === '--then-eval') opts.thenEvalExpr = value();
         else if (arg === '--wait-for') opts.waitFor = value();
         else if (arg === '-h' || arg === '--help') usage();
         else if (arg.startsWith('--')) usage(`unknown option ${arg}`);
@@ -349,6 +359,34 @@ async function main() {
             } catch (err) {
                 result.eval = null;
                 result.eval_error = errorText(err);
+            }
+        }
+
+        if (opts.drag) {
+            // After --eval: press the mouse on the element (a map marker's
+            // point is its bottom middle), move in steps, release.
+            try {
+                const box = await page.locator(opts.drag.selector).first().boundingBox();
+                if (!box) throw new Error(`no ${opts.drag.selector} to drag`);
+                const x = box.x + box.width / 2;
+                const y = box.y + box.height - 4;
+                await page.mouse.move(x, y);
+                await page.mouse.down();
+                await page.mouse.move(x + opts.drag.dx, y + opts.drag.dy, {steps: 8});
+                await page.mouse.up();
+                result.drag = {from: [x, y], to: [x + opts.drag.dx, y + opts.drag.dy]};
+            } catch (err) {
+                result.drag = {error: errorText(err)};
+            }
+        }
+
+        if (opts.thenEvalExpr !== null) {
+            // After --drag: a function called in the page, its awaited value "then_eval".
+            try {
+                result.then_eval = await page.evaluate(`(async () => JSON.parse(JSON.stringify(await (${opts.thenEvalExpr})())))()`);
+            } catch (err) {
+                result.then_eval = null;
+                result.then_eval_error = errorText(err);
             }
         }
 

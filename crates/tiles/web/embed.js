@@ -238,7 +238,7 @@
 
         function place(lngLat) {
             if (!marker) {
-                marker = new maplibregl.Marker({draggable: true, color: '#1d4ed8'}).setLngLat(lngLat).addTo(map);
+                marker = new maplibregl.Marker({draggable: true, color: '#1d4ed8', className: 'report-marker'}).setLngLat(lngLat).addTo(map);
                 marker.getElement().setAttribute('aria-label', t('Ort der Meldung'));
                 marker.on('dragend', function () {
                     show(marker.getLngLat());
