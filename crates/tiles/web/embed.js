@@ -20,8 +20,9 @@
 //
 // Security: texts from the API are put into the page with textContent only.
 // Tests use window.partimapMap, window.partimapIdle,
-// window.partimapHostOrigin and window.partimapLastReport (the last 201's
-// report).
+// window.partimapHostOrigin, window.partimapLastReport (the last 201's
+// report) and window.partimapNearby (the nearby reports last listed:
+// [{id, distance}]).
 (function () {
     'use strict';
 
