@@ -125,6 +125,14 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
         const buttons = Array.from(document.querySelectorAll('button.cluster-count'));
         const shownCounts = buttons.map((b) => Number(b.textContent.replace(/\./g, ''))).sort((a, b) => a - b);
         const labels = buttons.map((b) => b.getAttribute('aria-label'));
+        // With the cap lowered to one, only the largest keeps its button.
+        window.partimapMaxClusterButtons = 1;
+        map.triggerRepaint();
+        await until(() => document.querySelectorAll('button.cluster-count').length === 1);
+        const capped = Array.from(document.querySelectorAll('button.cluster-count')).map((b) => Number(b.textContent.replace(/\./g, '')));
+        delete window.partimapMaxClusterButtons;
+        map.triggerRepaint();
+        await until(() => document.querySelectorAll('button.cluster-count').length === expected.length);
         const target = buttons.map((b) => b.partimapCluster).sort((a, b) => b.count - a.count)[0];
         const pressed = buttons.find((b) => b.partimapCluster === target);
         if (!pressed) return {error: 'no cluster button', expected};
@@ -132,7 +140,7 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
         const focused = document.activeElement === pressed;
         pressed.click();
         await settled();
-        const clusters = {expected, shownCounts, labels, focused, expansion: target.expansion_zoom, zoomAfter: map.getZoom()};
+        const clusters = {expected, shownCounts, labels, capped, focused, expansion: target.expansion_zoom, zoomAfter: map.getZoom()};
         map.jumpTo({center: [7.55, 51.45], zoom: 6});
         await settled();
         return {items, status, pixels: result, clusters, zoom: map.getZoom()};
@@ -189,6 +197,12 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
             .unwrap()
             .ends_with("Meldungen – vergrößern")
             || l == "1 Meldung – vergrößern"),
+        "{clusters}"
+    );
+    // Capped at one button: the largest cluster's.
+    assert_eq!(
+        clusters["capped"],
+        serde_json::json!([expected.last().unwrap()]),
         "{clusters}"
     );
     assert_eq!(clusters["focused"], true, "{clusters}");

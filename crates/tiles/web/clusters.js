@@ -4,7 +4,8 @@
 // need fonts served), so a cluster's count is page text: a button over its
 // circle, which a keyboard reaches (Tab) and a screen reader names ("12
 // Meldungen – vergrößern"); pressing it zooms to where the cluster splits
-// (its `expansion_zoom`). The buttons follow what the map draws: after
+// (its `expansion_zoom`); at most MAX_BUTTONS, the largest clusters in
+// view. The buttons follow what the map draws: after
 // every 'idle' the rendered clusters are read back and the buttons added,
 // moved, relabelled or removed to match.
 //
@@ -14,6 +15,11 @@
     'use strict';
 
     var LAYER = 'report-clusters';
+    // At most this many buttons (the largest clusters in view): each is a
+    // DOM element MapLibre moves on every frame of a pan, and the shared
+    // workload draws up to 1,000 clusters in one zoom-6 tile. The others
+    // keep their circle, whose size says how many.
+    var MAX_BUTTONS = 200;
 
     function number(n, lang) {
         try {
@@ -52,7 +58,15 @@
             if (!map.getLayer(LAYER)) return;
             var seen = Object.create(null);
             var features = map.queryRenderedFeatures({layers: [LAYER]});
-            for (var i = 0; i < features.length; i++) {
+            // Tests lower the cap with window.partimapMaxClusterButtons.
+            var max = Number(window.partimapMaxClusterButtons) || MAX_BUTTONS;
+            if (features.length > max) {
+                features.sort(function (a, b) {
+                    return (Number(b.properties && b.properties.count) || 0) - (Number(a.properties && a.properties.count) || 0);
+                });
+            }
+            var labelled = 0;
+            for (var i = 0; i < features.length && labelled < max; i++) {
                 var f = features[i];
                 var p = f.properties || {};
                 var coords = f.geometry && f.geometry.coordinates;
@@ -61,6 +75,7 @@
                 var key = (f.id !== undefined ? f.id : p.procedure_id + '@' + coords.join(',')) + '/' + Math.floor(map.getZoom());
                 if (seen[key]) continue;
                 seen[key] = true;
+                labelled++;
                 var count = Number(p.count) || 0;
                 var entry = shown[key];
                 if (!entry) {
