@@ -230,15 +230,17 @@ async fn organisations(State(state): State<TilesState>, RawQuery(query): RawQuer
     let index = state.index();
     let mut found: Vec<_> = index
         .organisations()
-        .filter(|o| {
+        .map(|o| (folded(&o.name), o))
+        .filter(|(name, o)| {
             q.as_deref()
-                .is_none_or(|q| folded(&o.name).contains(q) || folded(&o.key).contains(q))
+                .is_none_or(|q| name.contains(q) || folded(&o.key).contains(q))
         })
         .collect();
-    found.sort_by_cached_key(|o| (folded(&o.name), o.id));
+    // By folded name (each folded once, for the search and the order).
+    found.sort_unstable_by(|(a, x), (b, y)| a.cmp(b).then(x.id.cmp(&y.id)));
     let items: Vec<_> = found
         .iter()
-        .map(|o| {
+        .map(|(_, o)| {
             let parent = o.parent.and_then(|id| index.organisation(id));
             json!({
                 "id": o.id.0,
