@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Server, node, repo_root};
+use common::{Server, node, repo_root, runs_within, sample};
 
 /// The id of the sample's defect reporter titled `title`.
 #[allow(clippy::unwrap_used, reason = "test helper: a panic fails the test")]
@@ -19,6 +19,31 @@ fn reporter(server: &Server, title: &str) -> i64 {
         .find(|p| p["title"] == title)
         .and_then(|p| p["id"].as_i64())
         .unwrap_or_else(|| panic!("no {title:?} in {reporters}"))
+}
+
+/// axe-core ran on the page (`--axe`) and found nothing serious or
+/// critical.
+fn assert_no_serious_axe_violations(check: &serde_json::Value) {
+    let violations = check["axe"]["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("axe ran: {check}"));
+    let serious: Vec<_> = violations
+        .iter()
+        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
+        .collect();
+    assert!(serious.is_empty(), "axe-core: {serious:?}");
+}
+
+/// Every request the page made to another origin than its own went to one
+/// of `allowed` (URL prefixes).
+fn assert_requests_only_to(check: &serde_json::Value, allowed: &[&str]) {
+    let requests = check["third_party_requests"]
+        .as_array()
+        .unwrap_or_else(|| panic!("requests recorded: {check}"));
+    for url in requests {
+        let url = url.as_str().unwrap_or_default();
+        assert!(allowed.iter().any(|a| url.starts_with(a)), "{url}: {check}");
+    }
 }
 
 #[test]
@@ -40,8 +65,7 @@ fn the_overview_map_renders_procedures_and_reports_without_errors() {
     // screenshot.
     let eval = r#"async () => {
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         await until(() => document.querySelectorAll('#verfahren-liste li').length > 0);
         const items = Array.from(document.querySelectorAll('#verfahren-liste li')).map((li) => li.textContent);
         const status = document.getElementById('verfahren-status').textContent;
@@ -310,8 +334,7 @@ fn the_keyboard_opens_the_popup_of_the_procedure_in_the_middle() {
     let server = Server::start(dir.path());
     let eval = r#"async () => {
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const settled = async () => { await sleep(100); await until(() => map.loaded() && map.areTilesLoaded() && !map.isMoving()); };
         const canvas = map.getCanvas();
         const key = (target, k) => target.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true, cancelable: true}));
@@ -367,8 +390,7 @@ fn a_filter_change_updates_map_list_and_url() {
     let url = server.url("/?kind=reporting");
     let eval = r#"async () => {
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const snapshot = () => ({
             search: window.location.search,
             kinds: Array.from(new Set(map.queryRenderedFeatures({layers: ['procedure-areas', 'procedure-points']})
@@ -433,15 +455,7 @@ fn a_filter_change_updates_map_list_and_url() {
             .all(|i| i.contains("Dialog") || i.contains("Mängelmelder")),
         "{check}"
     );
-    // Accessibility: nothing serious or critical.
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
-    assert!(serious.is_empty(), "axe-core: {serious:?}");
+    assert_no_serious_axe_violations(&check);
 }
 
 /// The titles of the sample's procedures of `organisation` that run on some
@@ -449,17 +463,13 @@ fn a_filter_change_updates_map_list_and_url() {
 /// over `data/procedures.geojson`.
 #[allow(clippy::unwrap_used, reason = "test helper: a panic fails the test")]
 fn sample_titles(organisation: &str, from: &str, until: &str) -> Vec<String> {
-    let text = std::fs::read_to_string(repo_root().join("data/procedures.geojson")).unwrap();
-    let sample: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut titles: Vec<String> = sample["features"]
+    let mut titles: Vec<String> = sample("procedures.geojson")["features"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| &f["properties"])
         .filter(|p| p["organisation"] == organisation)
-        .filter(|p| {
-            p["start"].as_str().unwrap() <= until && p["end"].as_str().is_none_or(|end| end >= from)
-        })
+        .filter(|p| runs_within(p, Some(from), Some(until)))
         .map(|p| p["title"].as_str().unwrap().to_owned())
         .collect();
     titles.sort();
@@ -480,8 +490,7 @@ fn the_authority_search_and_the_time_window_select_what_map_and_list_show() {
     let url = server.url("/?status=running,upcoming,closed&organisation=stadt-koeln&from=2027-02-01&until=2027-02-28");
     let eval = r#"async () => {
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const input = document.getElementById('behoerde');
         const snapshot = () => ({
             search: window.location.search,
@@ -591,14 +600,7 @@ fn the_authority_search_and_the_time_window_select_what_map_and_list_show() {
     );
     assert_eq!(inverted["search"], siegen["search"], "{check}");
 
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
-    assert!(serious.is_empty(), "axe-core: {serious:?}");
+    assert_no_serious_axe_violations(&check);
 }
 
 /// English, the second language: `?lang=en` gives the page, the form, the
@@ -611,8 +613,7 @@ fn the_overview_speaks_english_with_lang_en() {
     let server = Server::start(dir.path());
     let url = server.url("/?kind=reporting&lang=en");
     let eval = r#"async () => {
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const listed = await until(() => document.querySelectorAll('#verfahren-liste li').length > 0);
         const link = document.getElementById('sprache');
         return {
@@ -691,14 +692,7 @@ fn the_overview_speaks_english_with_lang_en() {
     assert_eq!(e["switchLang"], "de", "{check}");
     assert_eq!(e["switchHref"], "/?kind=reporting", "{check}");
     assert_eq!(e["search"], "?kind=reporting&lang=en", "{check}");
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
-    assert!(serious.is_empty(), "axe-core: {serious:?}");
+    assert_no_serious_axe_violations(&check);
 }
 
 /// Before sending, the reporter shows the public reports of the chosen
@@ -724,8 +718,7 @@ fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english()
     let category = known["properties"]["category"].as_str().unwrap();
     let eval = format!(
         r#"async () => {{
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    const until = async (ok) => {{ for (let i = 0; i < 200; i++) {{ if (ok()) return true; await sleep(50); }} return false; }};
+    const {{ sleep, until }} = window.partimapTest;
     const $ = (s) => document.querySelector(s);
     await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
     const set = (el, v) => {{ el.value = v; el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
@@ -786,14 +779,7 @@ fn the_reporter_shows_nearby_reports_of_the_category_before_sending_in_english()
             && e["items"][0].as_str().unwrap().ends_with("0 m away"),
         "{check}"
     );
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
-    assert!(serious.is_empty(), "axe-core: {serious:?}");
+    assert_no_serious_axe_violations(&check);
 }
 
 /// A stand-in for a third party (a basemap's host, a geocoder) on another
@@ -859,8 +845,7 @@ fn a_configured_basemap_is_drawn_below_the_procedures() {
     ]);
     let eval = r#"async () => {
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const drawn = await until(() => map.getLayer('basemap:land') && map.loaded() && map.areTilesLoaded());
         const layers = map.getStyle().layers.map((l) => l.id);
         // A point with nothing of partimap's near it: the basemap's land.
@@ -923,10 +908,7 @@ fn a_configured_basemap_is_drawn_below_the_procedures() {
         asked.contains(&"/styles/land.geojson".to_owned()),
         "{asked:?}"
     );
-    for url in check["third_party_requests"].as_array().unwrap() {
-        let url = url.as_str().unwrap();
-        assert!(url.starts_with(&basemap), "{url}: {check}");
-    }
+    assert_requests_only_to(&check, &[&basemap]);
 }
 
 /// Where a geocoder is configured, the reporter takes an address: typed,
@@ -951,8 +933,7 @@ fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
     ]);
     let id = reporter(&server, "Mängelmelder Siegen");
     let eval = r#"async () => {
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+        const { sleep, until } = window.partimapTest;
         const $ = (s) => document.querySelector(s);
         const offered = await until(() => !$('#melden').hidden && !$('#melden-adresse-zeile').hidden);
         $('#melden-adresse').value = 'Koblenzer Straße 5';
@@ -1036,17 +1017,8 @@ fn the_reporter_places_the_marker_at_an_address_from_the_geocoder() {
     assert_eq!(query["q"], "Koblenzer Straße 5", "{asked:?}");
     assert_eq!(query["format"], "jsonv2", "{asked:?}");
     assert_eq!(query["viewbox"].split(',').count(), 4, "{asked:?}");
-    for url in check["third_party_requests"].as_array().unwrap() {
-        assert!(url.as_str().unwrap().starts_with(&geocoder), "{check}");
-    }
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    let serious: Vec<_> = violations
-        .iter()
-        .filter(|v| v["impact"] == "serious" || v["impact"] == "critical")
-        .collect();
-    assert!(serious.is_empty(), "axe-core: {serious:?}");
+    assert_requests_only_to(&check, &[&geocoder]);
+    assert_no_serious_axe_violations(&check);
 }
 
 /// The embed of one procedure: fitted to its area, its reports drawn, the
@@ -1158,15 +1130,7 @@ fn the_embed_fits_to_its_procedure_and_offers_the_snippet() {
         "{snippet}"
     );
     assert!(snippet.contains("loading=\"lazy\""), "{snippet}");
-    let violations = check["axe"]["violations"]
-        .as_array()
-        .unwrap_or_else(|| panic!("axe ran: {check}"));
-    assert!(
-        violations
-            .iter()
-            .all(|v| v["impact"] != "serious" && v["impact"] != "critical"),
-        "axe-core: {violations:?}"
-    );
+    assert_no_serious_axe_violations(&check);
     assert!(screenshot.exists());
 }
 
@@ -1182,8 +1146,7 @@ fn a_report_placed_and_sent_in_the_embed_is_stored_and_drawn() {
     let id = reporter(&server, "Mängelmelder Siegen");
     let eval = r#"async () => {
     const map = window.partimapMap;
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+    const { sleep, until } = window.partimapTest;
     const $ = (s) => document.querySelector(s);
     const shown = await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
     const categories = Array.from($('#melden-kategorie').options).map((o) => o.value);
@@ -1291,13 +1254,7 @@ fn a_report_placed_and_sent_in_the_embed_is_stored_and_drawn() {
     let at = stored["geometry"]["coordinates"].as_array().unwrap();
     assert!((at[0].as_f64().unwrap() - 8.0108).abs() < 1e-6, "{stored}");
     assert!((at[1].as_f64().unwrap() - 50.8602).abs() < 1e-6, "{stored}");
-    let violations = check["axe"]["violations"].as_array().unwrap();
-    assert!(
-        violations
-            .iter()
-            .all(|v| v["impact"] != "serious" && v["impact"] != "critical"),
-        "axe-core: {violations:?}"
-    );
+    assert_no_serious_axe_violations(&check);
 }
 
 /// A pre-moderated defect reporter (Köln's): a report sent in the embed is
@@ -1332,8 +1289,7 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
     let send = format!(
         r#"async () => {{
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        const until = async (ok) => {{ for (let i = 0; i < 200; i++) {{ if (ok()) return true; await sleep(50); }} return false; }};
+        const {{ sleep, until }} = window.partimapTest;
         const $ = (s) => document.querySelector(s);
         await until(() => !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
         const set = (el, v) => {{ el.value = v; el.dispatchEvent(new Event('change', {{bubbles: true}})); }};
@@ -1378,7 +1334,7 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
     let look = format!(
         r#"async () => {{
         const map = window.partimapMap;
-        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        const {{ sleep, until }} = window.partimapTest;
         map.jumpTo({{center: [{lon}, {lat}], zoom: 16}});
         for (let i = 0; i < 100; i++) {{
             await sleep(100);
@@ -1395,8 +1351,7 @@ fn a_pre_moderated_report_appears_on_the_map_once_published() {
 /// Done inside the embed's frame of a portal's page: a rendered report
 /// (or cluster) chosen on the map, then a report sent through the form.
 const FRAME_ACTIONS: &str = r#"async () => {
-    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-    const until = async (ok) => { for (let i = 0; i < 200; i++) { if (ok()) return true; await sleep(50); } return false; };
+    const { sleep, until } = window.partimapTest;
     const $ = (s) => document.querySelector(s);
     await until(() => window.partimapIdle && !$('#melden').hidden && $('#melden-kategorie').options.length > 1);
     const map = window.partimapMap;
@@ -1505,13 +1460,10 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
     assert_eq!(message["origin"], partimap_origin, "{check}");
     assert_eq!(message["data"]["procedure"], id, "{check}");
     // The portal's page asks partimap (through the frame) and nobody else.
-    for url in check["third_party_requests"].as_array().unwrap() {
-        let url = url.as_str().unwrap_or_default();
-        assert!(
-            url.starts_with(partimap_origin) || url.starts_with(&format!("blob:{partimap_origin}")),
-            "{url}: {check}"
-        );
-    }
+    assert_requests_only_to(
+        &check,
+        &[partimap_origin, &format!("blob:{partimap_origin}")],
+    );
 
     // Another portal: the frame is refused, nothing is heard.
     let check = node(
@@ -1609,11 +1561,8 @@ fn the_embed_tells_an_allowed_host_page_it_is_ready_and_refuses_others() {
         (500.0..=2000.0).contains(&height),
         "the frame follows the page: {check}"
     );
-    for url in check["third_party_requests"].as_array().unwrap() {
-        let url = url.as_str().unwrap_or_default();
-        assert!(
-            url.starts_with(partimap_origin) || url.starts_with(&format!("blob:{partimap_origin}")),
-            "{url}: {check}"
-        );
-    }
+    assert_requests_only_to(
+        &check,
+        &[partimap_origin, &format!("blob:{partimap_origin}")],
+    );
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Server, decoded_tile, sample, tile_bounds, tile_of};
+use common::{Server, decoded_tile, runs_within, sample, tile_bounds, tile_of};
 use geo::{Contains, Point};
 use serde_json::Value;
 
@@ -479,12 +479,7 @@ fn the_time_window_selects_the_procedures_running_in_it() {
         features
             .iter()
             .map(|f| &f["properties"])
-            .filter(|p| {
-                let start = p["start"].as_str().unwrap();
-                let end = p["end"].as_str();
-                // ISO dates compare as text.
-                until.is_none_or(|u| start <= u) && from.is_none_or(|f| end.is_none_or(|e| e >= f))
-            })
+            .filter(|p| runs_within(p, from, until))
             .map(|p| p["title"].as_str().unwrap().to_owned())
             .collect()
     };
@@ -567,20 +562,27 @@ fn the_authority_search_finds_organisations_by_name() {
     assert_eq!(none["total"], 0);
 }
 
+/// `partimap serve` on a store in `dir` with `args`, which must refuse to
+/// start: its standard error.
+fn refused_start(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("partimap serve runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} started: {stderr}");
+    stderr
+}
+
 /// A server-wide embed origin that is no origin stops the start with a
 /// message naming it, before anything is opened.
 #[test]
 fn a_bad_embed_origin_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     for bad in ["https://portal.example/seite", "portal.example", "*"] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args(["--embed-origin", bad])
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{bad}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused_start(dir.path(), &["--embed-origin", bad]);
         assert!(
             stderr.contains(&format!(
                 "embed origin {bad:?} must be an origin: https://host or https://host:port, lowercase, without a path"
@@ -732,14 +734,7 @@ fn a_bad_basemap_style_is_refused_at_start() {
         "https://",
         "https://example.org/a style.json",
     ] {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(dir.path())
-            .args(["--basemap-style", bad])
-            .output()
-            .unwrap();
-        assert!(!out.status.success(), "{bad}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stderr = refused_start(dir.path(), &["--basemap-style", bad]);
         assert!(
             stderr.contains(&format!(
                 "basemap style {bad:?} must be an absolute http(s) URL of a MapLibre style"
@@ -747,14 +742,11 @@ fn a_bad_basemap_style_is_refused_at_start() {
             "{bad}: {stderr}"
         );
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partimap"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .args(["--basemap-style", "https://user:pw@example.org/style.json"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("must not carry credentials"));
+    let stderr = refused_start(
+        dir.path(),
+        &["--basemap-style", "https://user:pw@example.org/style.json"],
+    );
+    assert!(stderr.contains("must not carry credentials"), "{stderr}");
     assert!(
         std::fs::read_dir(dir.path()).unwrap().next().is_none(),
         "no store was made"

@@ -209,6 +209,20 @@ pub fn sample(name: &str) -> serde_json::Value {
     serde_json::from_str(&text).expect("sample JSON")
 }
 
+/// Whether a sample procedure's properties (`start`, `end` as ISO dates;
+/// no `end`: open) run on some day of the window `from`..=`until` (either
+/// end open when `None`) — the rule of the `from`/`until` filter, by hand:
+/// ISO dates compare as text.
+pub fn runs_within(
+    properties: &serde_json::Value,
+    from: Option<&str>,
+    until: Option<&str>,
+) -> bool {
+    let start = properties["start"].as_str().expect("a start date");
+    let end = properties["end"].as_str();
+    until.is_none_or(|u| start <= u) && from.is_none_or(|f| end.is_none_or(|e| e >= f))
+}
+
 /// `partimap token create SCOPE… STORE_ARGS…`: the token printed.
 pub fn token(scope: &[&str], store_args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_partimap"))

@@ -136,6 +136,11 @@ function isThirdParty(requestUrl, pageOrigin) {
     }
 }
 
+// Calls the function `source` in a page or frame; its awaited value, through JSON.
+function callIn(target, source) {
+    return target.evaluate(`(async () => JSON.parse(JSON.stringify(await (${source})())))()`);
+}
+
 async function main() {
     const opts = parseArgs(process.argv.slice(2));
     const pageOrigin = new URL(opts.url).origin;
@@ -199,6 +204,21 @@ async function main() {
             if (resp.status() >= 400) {
                 result.failed_requests.push({url: resp.url(), status: resp.status(), error: resp.statusText() || null});
             }
+        });
+
+        // The waiting helpers every --eval, --frame-eval and --then-eval
+        // function uses (`const { sleep, until } = window.partimapTest;`),
+        // in every frame: until(ok) polls ok every 50 ms, at most 200 times.
+        await context.addInitScript(() => {
+            const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+            const until = async (ok) => {
+                for (let i = 0; i < 200; i++) {
+                    if (ok()) return true;
+                    await sleep(50);
+                }
+                return false;
+            };
+            window.partimapTest = {sleep, until};
         });
 
         const page = await context.newPage();
@@ -329,7 +349,7 @@ async function main() {
             try {
                 const frame = page.frames().find((f) => f !== page.mainFrame());
                 if (!frame) throw new Error('the page has no frame');
-                result.frame_eval = await frame.evaluate(`(async () => JSON.parse(JSON.stringify(await (${opts.frameEvalExpr})())))()`);
+                result.frame_eval = await callIn(frame, opts.frameEvalExpr);
             } catch (err) {
                 result.frame_eval = null;
                 result.frame_eval_error = errorText(err);
@@ -383,7 +403,7 @@ async function main() {
         if (opts.thenEvalExpr !== null) {
             // After --drag: a function called in the page, its awaited value "then_eval".
             try {
-                result.then_eval = await page.evaluate(`(async () => JSON.parse(JSON.stringify(await (${opts.thenEvalExpr})())))()`);
+                result.then_eval = await callIn(page, opts.thenEvalExpr);
             } catch (err) {
                 result.then_eval = null;
                 result.then_eval_error = errorText(err);
